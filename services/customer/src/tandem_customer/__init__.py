@@ -1,0 +1,1 @@
+"""Tandem customer service (CRM core)."""

@@ -1,0 +1,1 @@
+"""Customer HTTP API."""

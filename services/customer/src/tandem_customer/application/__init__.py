@@ -1,0 +1,1 @@
+"""Customer use cases: one handler per command, one transaction each."""

@@ -1,0 +1,1 @@
+"""Customer persistence: tables, mapping, repositories, migrations."""

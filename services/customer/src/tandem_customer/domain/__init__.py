@@ -1,0 +1,1 @@
+"""Customer domain: pure Python, no I/O."""

@@ -1,0 +1,1 @@
+"""Customer integration events: domain events -> contracts (published via the outbox)."""

@@ -1,0 +1,1 @@
+"""Tandem gateway: the one base URL clients use."""

@@ -1,0 +1,20 @@
+"""`tandem-gateway` serves the gateway."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from tandem_gateway.main import create_app
+from tandem_gateway.settings import GatewaySettings
+from tandem_kit.logs import configure_logging
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
+                access_log=False)
+
+
+if __name__ == "__main__":
+    main()

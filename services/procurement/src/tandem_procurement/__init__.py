@@ -1,0 +1,1 @@
+"""Tandem procurement service: demand, requisitions, approvals, purchase orders, receipts, contracts."""

@@ -1,0 +1,1 @@
+"""Procurement service: application layer."""

@@ -1,0 +1,1 @@
+"""Procurement service: domain layer."""

@@ -1,0 +1,1 @@
+"""Tandem sales service: catalog, opportunities, quotes, sales orders."""

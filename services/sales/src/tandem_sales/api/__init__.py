@@ -1,0 +1,1 @@
+"""Sales service: api layer."""

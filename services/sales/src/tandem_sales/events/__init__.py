@@ -1,0 +1,1 @@
+"""Sales service: events layer."""

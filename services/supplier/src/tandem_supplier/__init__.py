@@ -1,0 +1,1 @@
+"""Tandem supplier service: suppliers, qualification, certifications, offers, scorecards."""

@@ -1,0 +1,1 @@
+"""Supplier service: application layer."""

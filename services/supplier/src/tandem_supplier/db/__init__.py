@@ -1,0 +1,1 @@
+"""Supplier service: db layer."""

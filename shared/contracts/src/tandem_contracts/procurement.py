@@ -1,0 +1,127 @@
+"""Procurement service contracts: demand, requisitions, purchase orders, receipts, contracts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tandem_contracts.events import DecimalStr, Event, Money
+from tandem_contracts.topics import Topic
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class NetDemandChanged(Event):
+    """Net uncovered demand for one SKU, as state (not a delta)."""
+
+    event_type = "tandem.procurement.demand.changed.v1"
+    sku: str
+    version: int = Field(ge=1)
+    ordered_quantity: DecimalStr
+    covered_quantity: DecimalStr
+    net_quantity: DecimalStr
+    as_of: datetime
+
+
+class RequisitionLine(_Value):
+    sku: str
+    quantity: DecimalStr
+    order_line_ids: list[uuid.UUID] = []
+    suggested_supplier_id: uuid.UUID | None = None
+    unit_price: Money | None = None
+
+
+class RequisitionChanged(Event):
+    event_type = "tandem.procurement.requisition.changed.v1"
+    requisition_id: uuid.UUID
+    version: int = Field(ge=1)
+    status: Literal["draft", "submitted", "approved", "rejected", "ordered", "cancelled",
+                    "unsourced"]
+    lines: list[RequisitionLine]
+    total: Money | None = None
+    needed_by: date | None = None
+
+
+class PurchaseOrderLine(_Value):
+    line_id: uuid.UUID
+    sku: str
+    quantity: DecimalStr
+    unit_price: Money
+    promised_date: date | None = None
+    quantity_received: DecimalStr = 0
+    quantity_rejected: DecimalStr = 0
+
+
+class PurchaseOrderSnapshot(Event):
+    purchase_order_id: uuid.UUID
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    status: Literal["draft", "issued", "acknowledged", "partially_received", "received",
+                    "closed", "cancelled"]
+    lines: list[PurchaseOrderLine]
+    issued_at: datetime | None = None
+    requisition_ids: list[uuid.UUID] = []
+
+
+class PurchaseOrderIssued(PurchaseOrderSnapshot):
+    event_type = "tandem.procurement.purchase-order.issued.v1"
+
+
+class PurchaseOrderAcknowledged(PurchaseOrderSnapshot):
+    event_type = "tandem.procurement.purchase-order.acknowledged.v1"
+    acknowledged_at: datetime
+
+
+class PurchaseOrderChanged(PurchaseOrderSnapshot):
+    event_type = "tandem.procurement.purchase-order.changed.v1"
+
+
+class PurchaseOrderCancelled(PurchaseOrderSnapshot):
+    event_type = "tandem.procurement.purchase-order.cancelled.v1"
+    reason: str | None = None
+
+
+class ReceiptLine(_Value):
+    sku: str
+    quantity_accepted: DecimalStr
+    quantity_rejected: DecimalStr
+
+
+class GoodsReceived(Event):
+    event_type = "tandem.procurement.receipt.recorded.v1"
+    receipt_id: uuid.UUID
+    purchase_order_id: uuid.UUID
+    supplier_id: uuid.UUID
+    received_at: datetime
+    lines: list[ReceiptLine]
+
+
+class ContractChanged(Event):
+    event_type = "tandem.procurement.contract.changed.v1"
+    contract_id: uuid.UUID
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    status: Literal["draft", "active", "expiring", "expired", "terminated"]
+    valid_from: date
+    valid_until: date
+
+
+DEMAND = Topic("procurement.demand.v1", key=str, events=(NetDemandChanged,),
+               description="Net uncovered purchase demand per SKU (keyed by SKU).")
+REQUISITIONS = Topic("procurement.requisitions.v1", key=uuid.UUID, events=(RequisitionChanged,),
+                     description="Requisitions: full state on every change.")
+PURCHASE_ORDERS = Topic(
+    "procurement.purchase-orders.v1",
+    key=uuid.UUID,
+    events=(PurchaseOrderIssued, PurchaseOrderAcknowledged, PurchaseOrderChanged,
+            PurchaseOrderCancelled, GoodsReceived),
+    description="Purchase orders and their goods receipts (keyed by purchase order id).",
+)
+CONTRACTS = Topic("procurement.contracts.v1", key=uuid.UUID, events=(ContractChanged,),
+                  description="Framework agreements with suppliers.")
+TOPICS = (DEMAND, REQUISITIONS, PURCHASE_ORDERS, CONTRACTS)

@@ -1,0 +1,116 @@
+"""Supplier service contracts: suppliers, certifications, offers, scorecards."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from tandem_contracts.events import DecimalStr, Event, Money
+from tandem_contracts.topics import Topic
+
+SupplierStatus = Literal["applied", "under_review", "approved", "rejected", "suspended", "blocked"]
+Standing = Literal["excellent", "good", "watch", "probation"]
+
+
+class SupplierSnapshot(Event):
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    name: str
+    legal_id: str
+    status: SupplierStatus
+    categories: list[str]
+    risk_level: Literal["low", "medium", "high"] = "medium"
+
+
+class SupplierRegistered(SupplierSnapshot):
+    event_type = "tandem.supplier.supplier.registered.v1"
+
+
+class SupplierChanged(SupplierSnapshot):
+    event_type = "tandem.supplier.supplier.changed.v1"
+
+
+class SupplierStatusChanged(SupplierSnapshot):
+    event_type = "tandem.supplier.supplier.status-changed.v1"
+    previous_status: SupplierStatus
+    reason: str | None = None
+
+
+class OfferPublished(Event):
+    event_type = "tandem.supplier.offer.published.v1"
+    offer_id: uuid.UUID
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    sku: str
+    unit_price: Money
+    lead_time_days: int = Field(ge=0)
+    minimum_order_quantity: DecimalStr
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class OfferWithdrawn(Event):
+    event_type = "tandem.supplier.offer.withdrawn.v1"
+    offer_id: uuid.UUID
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    sku: str
+
+
+class CertificationExpiring(Event):
+    event_type = "tandem.supplier.certification.expiring.v1"
+    certification_id: uuid.UUID
+    supplier_id: uuid.UUID
+    kind: str
+    valid_until: date
+
+
+class CertificationExpired(Event):
+    event_type = "tandem.supplier.certification.expired.v1"
+    certification_id: uuid.UUID
+    supplier_id: uuid.UUID
+    kind: str
+    valid_until: date
+    mandatory: bool
+
+
+class ScorecardUpdated(Event):
+    event_type = "tandem.supplier.scorecard.updated.v1"
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    score: DecimalStr | None
+    standing: Standing | None
+    period_start: date
+    period_end: date
+    computed_at: datetime
+
+
+class StandingChanged(Event):
+    event_type = "tandem.supplier.scorecard.standing-changed.v1"
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    previous_standing: Standing | None
+    standing: Standing
+    score: DecimalStr
+
+
+SUPPLIERS = Topic(
+    "supplier.suppliers.v1",
+    key=uuid.UUID,
+    events=(SupplierRegistered, SupplierChanged, SupplierStatusChanged),
+    description="Supplier lifecycle; every change carries the full supplier state.",
+)
+OFFERS = Topic("supplier.offers.v1", key=uuid.UUID, events=(OfferPublished, OfferWithdrawn),
+               description="What suppliers sell us (keyed by offer id).")
+CERTIFICATIONS = Topic(
+    "supplier.certifications.v1", key=uuid.UUID,
+    events=(CertificationExpiring, CertificationExpired),
+    description="Certification expiry warnings and expiries (keyed by supplier id).",
+)
+SCORECARDS = Topic("supplier.scorecards.v1", key=uuid.UUID,
+                   events=(ScorecardUpdated, StandingChanged),
+                   description="Supplier scorecards and standing changes (keyed by supplier id).")
+TOPICS = (SUPPLIERS, OFFERS, CERTIFICATIONS, SCORECARDS)

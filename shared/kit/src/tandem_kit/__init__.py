@@ -1,0 +1,1 @@
+"""The runtime every Tandem service stands on."""

@@ -1,0 +1,223 @@
+"""The idempotent consumer: inbox row and effect in one transaction, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
+from tandem_contracts.envelope import header_map
+from tandem_kit import context, metrics
+from tandem_kit.db import inbox_table, utcnow
+from tandem_kit.kafka import dlq_topic, ensure_topics, make_consumer, make_producer
+from tandem_kit.settings import ServiceSettings
+from tandem_kit.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope[Any], Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Which events of one topic a consumer handles; other known types on it are skipped."""
+
+    topic: Topic
+    handlers: Mapping[type[Event], Handler]
+
+
+class EventConsumer:
+    """Consumes topics for one consumer group, at least once, applying each event once.
+
+    For each record: decode against the topic's contract (a violation goes straight to the
+    dead-letter topic); skip it if the inbox has its id; otherwise run the handler and record
+    the id in the same transaction. A handler that keeps failing after ``consumer_max_attempts``
+    sends the record to ``<group>.dlq`` with the error and its original coordinates. Offsets
+    are committed only after every record before them is handled or dead-lettered.
+    """
+
+    def __init__(self, *, settings: ServiceSettings, group_id: str,
+                 subscriptions: list[Subscription],
+                 uow_factory: Callable[[], SqlUnitOfWork]) -> None:
+        self.settings = settings
+        self.group_id = group_id
+        self.service = settings.service_name
+        self.subscriptions = {s.topic.name: s for s in subscriptions}
+        self.uow_factory = uow_factory
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self.ready = asyncio.Event()
+
+    @property
+    def dlq(self) -> str:
+        return dlq_topic(self.group_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                await self._start()
+                backoff = 0.2
+                await self._loop(stop)
+            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("consumer lost the broker; reconnecting",
+                            extra={"group": self.group_id, "error": repr(exc)})
+                await self._close()
+                try:
+                    await asyncio.wait_for(stop.wait(), backoff)
+                except asyncio.TimeoutError:
+                    backoff = min(backoff * 2, 5.0)
+        await self._close()
+
+    async def _start(self) -> None:
+        kafka = self.settings.kafka
+        if kafka.create_topics:
+            await ensure_topics(kafka, [s.topic for s in self.subscriptions.values()],
+                                extra=[self.dlq], timeout=kafka.request_timeout_ms / 1000)
+        self._producer = make_producer(kafka, f"{self.group_id}-dlq")
+        await self._producer.start()
+        self._consumer = make_consumer(kafka, self.group_id, list(self.subscriptions))
+        await self._consumer.start()
+
+    async def _close(self) -> None:
+        self.ready.clear()
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                try:
+                    await asyncio.wait_for(client.stop(), 10)
+                except Exception:
+                    log.debug("client stop failed", exc_info=True)
+        self._consumer = self._producer = None
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            if consumer.assignment():
+                self.ready.set()
+            for tp, records in batches.items():
+                last: ConsumerRecord | None = None
+                for record in records:
+                    if stop.is_set():
+                        break
+                    await self.process(record)
+                    last = record
+                if last is not None:
+                    await consumer.commit({TopicPartition(tp.topic, tp.partition): last.offset + 1})
+
+    async def process(self, record: ConsumerRecord) -> str:
+        """Handle one record; returns the outcome (handled, duplicate, skipped, dead-lettered)."""
+        subscription = self.subscriptions[record.topic]
+        attrs = _safe_headers(record)
+        event_class = subscription.topic.event_class(attrs.get("ce_type", ""))
+        try:
+            envelope = decode(event_class, record.headers, record.value)
+        except ContractViolation as exc:
+            await self._dead_letter(record, exc, attempts=0)
+            return self._count(record, "dead_lettered")
+        handler = subscription.handlers.get(type(envelope.data))
+        if handler is None:
+            return self._count(record, "skipped")
+        outcome = "handled"
+        for attempt in range(1, self.settings.consumer_max_attempts + 1):
+            try:
+                outcome = await self._apply(record, envelope, handler)
+                break
+            except Exception as exc:
+                if attempt == self.settings.consumer_max_attempts:
+                    log.exception("event handling failed; dead-lettering",
+                                  extra={"group": self.group_id, "event_id": str(envelope.id)})
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return self._count(record, "dead_lettered")
+                log.warning("event handling failed; retrying",
+                            extra={"group": self.group_id, "event_id": str(envelope.id),
+                                   "attempt": attempt, "error": repr(exc)})
+                await asyncio.sleep(self.settings.consumer_retry_backoff_ms / 1000 * attempt)
+        return self._count(record, outcome)
+
+    async def _apply(self, record: ConsumerRecord, envelope: Envelope[Any],
+                     handler: Handler) -> str:
+        started = time.perf_counter()
+        token_c = context.correlation_id.set(envelope.correlation_id or str(envelope.id))
+        token_k = context.causation_id.set(str(envelope.id))
+        try:
+            async with self.uow_factory() as uow:
+                seen = await uow.session.scalar(
+                    select(inbox_table.c.event_id).where(
+                        inbox_table.c.consumer_group == self.group_id,
+                        inbox_table.c.event_id == envelope.id))
+                if seen is not None:
+                    return "duplicate"
+                await handler(envelope, uow)
+                await uow.session.execute(insert(inbox_table).values(
+                    consumer_group=self.group_id, event_id=envelope.id, topic=record.topic,
+                    event_type=envelope.type, processed_at=utcnow()))
+                try:
+                    await uow.commit()
+                except IntegrityError:
+                    # Another member of the group applied it first (after a rebalance).
+                    await uow.session.rollback()
+                    exists = await uow.session.scalar(
+                        select(inbox_table.c.event_id).where(
+                            inbox_table.c.consumer_group == self.group_id,
+                            inbox_table.c.event_id == envelope.id))
+                    if exists is not None:
+                        return "duplicate"
+                    raise
+            return "handled"
+        finally:
+            context.correlation_id.reset(token_c)
+            context.causation_id.reset(token_k)
+            metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(
+                time.perf_counter() - started)
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException,
+                           attempts: int) -> None:
+        headers = list(record.headers or ()) + [
+            (k, str(v).encode()) for k, v in {
+                "dlq_error": f"{type(error).__name__}: {error}"[:4000],
+                "dlq_original_topic": record.topic,
+                "dlq_original_partition": record.partition,
+                "dlq_original_offset": record.offset,
+                "dlq_consumer_group": self.group_id,
+                "dlq_attempts": attempts,
+                "dlq_failed_at": utcnow().isoformat(),
+            }.items()
+        ]
+        assert self._producer is not None, "dead-lettering needs a started consumer"
+        # Keep trying: the offset must not move past a record that is neither handled nor parked.
+        delay = 0.2
+        while True:
+            try:
+                await self._producer.send_and_wait(self.dlq, key=record.key, value=record.value,
+                                                   headers=headers)
+                log.warning("event dead-lettered",
+                            extra={"group": self.group_id, "dlq": self.dlq,
+                                   "topic": record.topic, "partition": record.partition,
+                                   "offset": record.offset, "error": str(error)[:500]})
+                return
+            except KafkaError as exc:
+                log.warning("dead-letter publish failed; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _count(self, record: ConsumerRecord, outcome: str) -> str:
+        metrics.EVENTS_CONSUMED.labels(self.service, self.group_id, record.topic, outcome).inc()
+        return outcome
+
+
+def _safe_headers(record: ConsumerRecord) -> dict[str, str]:
+    try:
+        return header_map(record.headers)
+    except ContractViolation:
+        return {}

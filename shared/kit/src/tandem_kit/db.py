@@ -1,0 +1,158 @@
+"""Async engines for SQLite (embedded default) and PostgreSQL, and the kit's own tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    event,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on SQLite (which stores naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use UTC-aware datetimes")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+# Tables every service database holds; services list this metadata beside their own in Alembic.
+kit_metadata = MetaData(naming_convention=NAMING)
+
+outbox_table = Table(
+    "tandem_outbox",
+    kit_metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("message_key", String(200), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Index("ix_tandem_outbox_pending", "id",
+          postgresql_where=text("published_at IS NULL"),
+          sqlite_where=text("published_at IS NULL")),
+)
+
+inbox_table = Table(
+    "tandem_inbox",
+    kit_metadata,
+    Column("consumer_group", String(200), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("topic", String(200), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("processed_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+idempotency_table = Table(
+    "tandem_idempotency",
+    kit_metadata,
+    Column("principal", String(200), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", JSON, nullable=True),
+    Column("response_headers", JSON, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, default=utcnow),
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """An engine whose transactions behave alike on SQLite and PostgreSQL.
+
+    SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so that concurrent
+    writers queue instead of failing on a lock upgrade (no lost updates).
+    """
+    if is_sqlite(url):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
+                           "synchronous=NORMAL"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn):  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimals: NUMERIC on PostgreSQL, text on SQLite (which would round to a float)."""
+
+    impl = Numeric(20, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(20, 4, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        value = Decimal(value)
+        return format(value, "f") if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else Decimal(value)

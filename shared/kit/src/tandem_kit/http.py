@@ -1,0 +1,139 @@
+"""The FastAPI shell every service shares: errors, correlation ids, health, metrics, auth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tandem_kit import context, metrics
+from tandem_kit.auth import TokenVerifier
+from tandem_kit.db import create_engine, session_factory
+from tandem_kit.errors import DomainError
+from tandem_kit.health import BrokerProbe, database_ok
+from tandem_kit.settings import ServiceSettings
+
+log = logging.getLogger("tandem.http")
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic errors with a dotted ``field`` (location prefix dropped) beside loc/msg/type."""
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        field = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header")
+                         else loc)
+        out.append({"loc": err.get("loc", []), "msg": err.get("msg", ""),
+                    "type": err.get("type", ""), "field": field or (loc[0] if loc else "")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422,
+                            content=jsonable_encoder({"detail": field_errors(list(exc.errors()))}))
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content=jsonable_encoder(exc.body()))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return JSONResponse(status_code=500, content={
+            "detail": "internal error", "correlation_id": context.correlation_id.get()})
+
+
+def install_observability(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                       ) -> Response:
+        cid = request.headers.get(CORRELATION_HEADER) or context.new_correlation_id()
+        token = context.correlation_id.set(cid[:128])
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers[CORRELATION_HEADER] = cid[:128]
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            metrics.HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
+            metrics.HTTP_LATENCY.labels(service, request.method, path).observe(elapsed)
+            if not path.startswith("/health") and path != "/metrics":
+                log.info("request", extra={"method": request.method, "path": request.url.path,
+                                           "route": path, "status": status,
+                                           "duration_ms": round(elapsed * 1000, 2)})
+            context.correlation_id.reset(token)
+
+
+def health_router(ready_checks: Callable[[], Awaitable[dict[str, str | None]]]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready")
+    async def ready() -> JSONResponse:
+        checks = await ready_checks()
+        ok = all(v is None for v in checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={
+            "status": "ok" if ok else "unavailable",
+            "checks": {k: "ok" if v is None else v for k, v in checks.items()}})
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(settings: ServiceSettings, *, title: str, description: str,
+                       routers: list[APIRouter], version: str = "0.1.0",
+                       check_broker: bool = True) -> FastAPI:
+    """A service's HTTP app; its engine and sessions live on ``app.state`` for the app's life."""
+    engine = create_engine(settings.resolved_database_url(),
+                           pool_size=settings.database_pool_size)
+    probe = BrokerProbe(settings.kafka)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await probe.close()
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.token_verifier = TokenVerifier(settings.auth)
+
+    async def checks() -> dict[str, str | None]:
+        result = {"database": await database_ok(engine)}
+        if check_broker:
+            result["broker"] = await probe.check()
+        return result
+
+    install_error_handlers(app)
+    install_observability(app, settings.service_name)
+    app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,98 @@
+"""Idempotency-Key on POST: the first response is stored in the command's own transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tandem_kit.db import idempotency_table, utcnow
+from tandem_kit.errors import DomainError
+
+if TYPE_CHECKING:
+    from tandem_kit.uow import SqlUnitOfWork
+
+T = TypeVar("T")
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used with a different request body",
+                         field="Idempotency-Key")
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    """One keyed request: who sent it, the key, and a hash of what was asked."""
+
+    principal: str
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, principal: str, key: str, method: str, path: str, body: Any) -> IdempotencyRequest:
+        digest = hashlib.sha256(
+            json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
+        return cls(principal=principal, key=key, request_hash=digest)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+
+
+async def recall(session: AsyncSession, request: IdempotencyRequest) -> StoredResponse | None:
+    """The response already given to this key, or None; raises if the body differs."""
+    row = (await session.execute(
+        select(idempotency_table.c.request_hash, idempotency_table.c.status_code,
+               idempotency_table.c.response_body)
+        .where(idempotency_table.c.principal == request.principal,
+               idempotency_table.c.idempotency_key == request.key))).first()
+    if row is None:
+        return None
+    if row.request_hash != request.request_hash:
+        raise IdempotencyKeyReused()
+    return StoredResponse(row.status_code, row.response_body)
+
+
+async def remember(session: AsyncSession, request: IdempotencyRequest, status_code: int,
+                   body: Any) -> None:
+    """Store the response in the caller's transaction (a concurrent twin fails on the key)."""
+    await session.execute(insert(idempotency_table).values(
+        principal=request.principal, idempotency_key=request.key,
+        request_hash=request.request_hash, status_code=status_code, response_body=body,
+        created_at=utcnow()))
+
+
+async def execute(uow: SqlUnitOfWork, handler: Callable[[Any], Awaitable[T]],
+                  render: Callable[[T], tuple[int, Any]],
+                  keyed: IdempotencyRequest | None = None) -> tuple[int, Any]:
+    """Run one command in one transaction and render its response.
+
+    With an Idempotency-Key the rendered response is stored in the same transaction; a repeat
+    (even a concurrent one, which loses the race on the key) gets the first response back.
+    """
+    for _ in range(2):
+        async with uow:
+            if keyed is not None and (stored := await recall(uow.session, keyed)):
+                return stored.status_code, stored.body
+            status, body = render(await handler(uow))
+            if keyed is not None:
+                await remember(uow.session, keyed, status, body)
+            try:
+                await uow.commit()
+            except IntegrityError:
+                if keyed is None:
+                    raise
+                continue  # a twin request committed first: answer with its response
+            return status, body
+    raise RuntimeError("idempotent command neither committed nor found its twin")

@@ -1,0 +1,96 @@
+"""Kafka clients configured from settings, and topic creation from the registry."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from tandem_contracts import REGISTRY, Topic
+from tandem_kit.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def client_options(settings: KafkaSettings, client_id: str) -> dict[str, object]:
+    """Connection and security options common to producers, consumers and admin clients."""
+    options: dict[str, object] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "client_id": f"{settings.client_id_prefix}-{client_id}",
+        "security_protocol": settings.security_protocol,
+        "request_timeout_ms": settings.request_timeout_ms,
+    }
+    if settings.security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None)
+        if settings.ssl_certfile:
+            context.load_cert_chain(str(settings.ssl_certfile),
+                                    str(settings.ssl_keyfile) if settings.ssl_keyfile else None)
+        options["ssl_context"] = context
+    if settings.security_protocol.startswith("SASL"):
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        options["sasl_plain_password"] = (
+            settings.sasl_password.get_secret_value() if settings.sasl_password else None)
+    return options
+
+
+def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+    """acks=all always; idempotence only where the broker supports it (a setting)."""
+    return AIOKafkaProducer(
+        **client_options(settings, client_id),
+        acks="all",
+        enable_idempotence=settings.enable_idempotence,
+        linger_ms=1,
+    )
+
+
+def make_consumer(settings: KafkaSettings, group_id: str, topics: Iterable[str],
+                  **overrides: object) -> AIOKafkaConsumer:
+    options = client_options(settings, group_id)
+    options.pop("request_timeout_ms")
+    return AIOKafkaConsumer(
+        *topics,
+        **options,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        isolation_level="read_uncommitted",
+        **overrides,
+    )
+
+
+def dlq_topic(group_id: str) -> str:
+    return f"{group_id}.dlq"
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] | None = None,
+                        extra: Iterable[str] = (), *, timeout: float = 30.0) -> None:
+    """Create the registry's topics (and extra names, e.g. DLQs) where they are missing."""
+    wanted = [
+        NewTopic(t.name, t.partitions, settings.replication_factor,
+                 topic_configs={"retention.ms": str(t.retention_ms)})
+        for t in (REGISTRY if topics is None else topics)
+    ] + [NewTopic(name, 1, settings.replication_factor) for name in extra]
+    admin = AIOKafkaAdminClient(**client_options(settings, "admin"))
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in wanted if t.name not in existing]
+        for topic in missing:  # one at a time: a racing creator must not fail the rest
+            try:
+                await admin.create_topics([topic])
+            except TopicAlreadyExistsError:
+                pass
+        if missing:
+            log.info("created topics", extra={"topics": [t.name for t in missing]})
+    finally:
+        await admin.close()

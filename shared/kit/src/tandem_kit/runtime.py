@@ -1,0 +1,165 @@
+"""Process entry points shared by every service: `api`, `worker` and `migrate` commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tandem_kit.consumer import EventConsumer
+from tandem_kit.db import create_engine
+from tandem_kit.health import BrokerProbe, database_ok
+from tandem_kit.http import health_router
+from tandem_kit.logs import configure_logging
+from tandem_kit.migrations import upgrade
+from tandem_kit.outbox import OutboxRelay
+from tandem_kit.settings import ServiceSettings
+
+log = logging.getLogger("tandem.runtime")
+
+Task = Callable[[asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class Worker:
+    """What a service's worker process runs: the outbox relay, consumers and other loops."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    consumers: list[EventConsumer] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    relay: bool = True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; if one part fails, stop the rest and re-raise."""
+        parts: list[Task] = [c.run for c in self.consumers] + list(self.tasks)
+        if self.relay:
+            parts.insert(0, OutboxRelay(self.settings, self.engine).run)
+        inner = asyncio.Event()
+
+        async def guard(part: Task) -> None:
+            try:
+                await part(inner)
+            except Exception:
+                log.exception("worker part failed; stopping the worker")
+                inner.set()
+                raise
+
+        async def relay_stop() -> None:
+            await stop.wait()
+            inner.set()
+
+        watcher = asyncio.create_task(relay_stop())
+        try:
+            await asyncio.gather(*(guard(p) for p in parts))
+        finally:
+            watcher.cancel()
+            await self.engine.dispose()
+
+    async def ready_checks(self, probe: BrokerProbe) -> dict[str, str | None]:
+        checks: dict[str, str | None] = {"database": await database_ok(self.engine),
+                                         "broker": await probe.check()}
+        for consumer in self.consumers:
+            checks[f"consumer:{consumer.group_id}"] = (
+                None if consumer.ready.is_set() else "not yet assigned partitions")
+        return checks
+
+
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """How to build one service's settings, HTTP app and worker; drives its CLI.
+
+    ``app`` and ``worker`` are "module:function" strings, imported only by the command that
+    needs them, so that `migrate` and `worker` start without loading the HTTP stack.
+    """
+
+    name: str
+    settings: Callable[[], ServiceSettings]
+    app: str
+    worker: str
+    migrations: str | None = None  # "package.module:folder"
+
+    def build_app(self, settings: ServiceSettings) -> FastAPI:
+        return _load(self.app)(settings)
+
+    def build_worker(self, settings: ServiceSettings) -> Worker:
+        return _load(self.worker)(settings)
+
+
+def _load(target: str) -> Callable[..., Any]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+async def run_worker(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    worker = definition.build_worker(settings)
+    server = None
+    if settings.worker_port:
+        probe = BrokerProbe(settings.kafka)
+        app = FastAPI(title=f"{definition.name} worker", docs_url=None, redoc_url=None)
+        app.include_router(health_router(lambda: worker.ready_checks(probe)))
+        server = _QuietServer(uvicorn.Config(app, host=settings.host, port=settings.worker_port,
+                                             log_config=None, access_log=False))
+    serving = asyncio.create_task(server.serve()) if server else None
+    log.info("worker started", extra={"consumers": [c.group_id for c in worker.consumers]})
+    try:
+        await worker.run(stop)
+    finally:
+        if server is not None and serving is not None:
+            server.should_exit = True
+            await serving
+    log.info("worker stopped")
+
+
+def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
+    """`tandem-<service> api|worker|migrate` (with `--migrate` to upgrade before serving)."""
+    parser = argparse.ArgumentParser(prog=f"tandem-{definition.name}")
+    parser.add_argument("command", choices=["api", "worker", "migrate"])
+    parser.add_argument("--migrate", action="store_true",
+                        help="upgrade the database to head before starting")
+    args = parser.parse_args(argv)
+    settings = definition.settings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    url = settings.resolved_database_url()
+    if (args.command == "migrate" or args.migrate) and definition.migrations:
+        log.info("migrating database")
+        asyncio.run(upgrade(url, definition.migrations))
+        if args.command == "migrate":
+            return
+    if args.command == "api":
+        config = uvicorn.Config(definition.build_app(settings), host=settings.host, port=settings.port,
+                                log_config=None, access_log=False, lifespan="on")
+        uvicorn.Server(config).run()
+    elif args.command == "worker":
+        try:
+            asyncio.run(run_worker(definition, settings))
+        except Exception:
+            log.exception("worker crashed")
+            sys.exit(1)
+
+
+def engine_for(settings: ServiceSettings) -> AsyncEngine:
+    return create_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)

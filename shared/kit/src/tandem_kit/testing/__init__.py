@@ -1,0 +1,1 @@
+"""Test fixtures shared by every service (loaded with ``-p tandem_kit.testing.plugin``)."""

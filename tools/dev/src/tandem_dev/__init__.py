@@ -1,0 +1,1 @@
+"""Run the whole Tandem system on one machine (embedded broker, SQLite per service)."""
