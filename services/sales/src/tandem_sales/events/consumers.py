@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from tandem_contracts import Envelope
 from tandem_contracts import customer as contract
+from tandem_contracts.consumers import group
 from tandem_kit.consumer import Subscription
 from tandem_sales.application import handlers
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 from tandem_sales.domain.customers import CustomerAccount
 
-CUSTOMER_READ_MODEL_GROUP = "sales.customer-read-model"
+CUSTOMER_READ_MODEL_GROUP = group("sales.customer-read-model").group_id
 
 
 async def on_customer_snapshot(envelope: Envelope[contract.CustomerSnapshot],

@@ -1,0 +1,45 @@
+"""Who reads what: every consumer group, its service and topics.
+
+Deployment derives least-privilege ACLs and the dead-letter topics (``<group>.dlq``) from this
+list, so a service adds its group here when it starts consuming a topic. Group ids start with
+the owning service's name; Faust application ids start with ``<service>-``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tandem_contracts import customer, procurement, sales, supplier
+from tandem_contracts.topics import Topic
+
+
+@dataclass(frozen=True)
+class ConsumerGroup:
+    group_id: str
+    service: str
+    topics: tuple[Topic, ...]
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.group_id.startswith(f"{self.service}."):
+            raise ValueError(f"group {self.group_id} must start with '{self.service}.'")
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"{self.group_id}.dlq"
+
+
+GROUPS: tuple[ConsumerGroup, ...] = (
+    ConsumerGroup("sales.customer-read-model", "sales", (customer.CUSTOMERS,),
+                  "customer status and credit limit for order confirmation"),
+)
+
+
+def group(group_id: str) -> ConsumerGroup:
+    for g in GROUPS:
+        if g.group_id == group_id:
+            return g
+    raise KeyError(f"consumer group {group_id} is not declared in tandem_contracts.consumers")
+
+
+__all__ = ["GROUPS", "ConsumerGroup", "group", "procurement", "sales", "supplier"]
