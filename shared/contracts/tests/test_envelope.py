@@ -9,15 +9,22 @@ from tandem_contracts.procurement import DEMAND
 
 
 def _created(**overrides) -> CustomerCreated:
-    fields = dict(customer_id=uuid.uuid4(), version=1, name="Acme", email="ops@acme.com",
-                  status="prospect", credit_limit=Money(amount=Decimal("5000.00"), currency="EUR"))
+    fields = dict(
+        customer_id=uuid.uuid4(),
+        version=1,
+        name="Acme",
+        email="ops@acme.com",
+        status="prospect",
+        credit_limit=Money(amount=Decimal("5000.00"), currency="EUR"),
+    )
     return CustomerCreated(**{**fields, **overrides})
 
 
 def test_an_event_round_trips_through_kafka_headers_and_value():
     event = _created()
-    envelope = Envelope.wrap(event, subject=str(event.customer_id), correlation_id="corr-1",
-                             causation_id="cause-1")
+    envelope = Envelope.wrap(
+        event, subject=str(event.customer_id), correlation_id="corr-1", causation_id="cause-1"
+    )
     decoded = decode(CustomerCreated, envelope.headers(), envelope.value())
     assert decoded == envelope
     headers = dict(envelope.headers())
@@ -43,20 +50,31 @@ def test_a_record_missing_a_cloudevents_header_is_a_contract_violation(drop):
 def test_a_payload_that_breaks_its_contract_names_the_field():
     envelope = Envelope.wrap(_created(), subject="x")
     with pytest.raises(ContractViolation, match="credit_limit"):
-        decode(CustomerCreated, envelope.headers(), b'{"customer_id": "%s", "version": 1, '
-               b'"name": "A", "status": "prospect"}' % str(uuid.uuid4()).encode())
+        decode(
+            CustomerCreated,
+            envelope.headers(),
+            b'{"customer_id": "%s", "version": 1, '
+            b'"name": "A", "status": "prospect"}' % str(uuid.uuid4()).encode(),
+        )
 
 
 def test_an_event_type_foreign_to_the_topic_is_refused():
     envelope = Envelope.wrap(_created(), subject="x")
     with pytest.raises(ContractViolation, match="not known"):
-        decode(CUSTOMERS.event_class("tandem.customer.nothing.v1"), envelope.headers(),
-               envelope.value())
+        decode(
+            CUSTOMERS.event_class("tandem.customer.nothing.v1"),
+            envelope.headers(),
+            envelope.value(),
+        )
 
 
 def test_a_topic_cannot_carry_an_event_it_does_not_declare():
-    lead = LeadConverted(lead_id=uuid.uuid4(), customer_id=uuid.uuid4(), opportunity_name="x",
-                         converted_at="2026-01-01T00:00:00Z")
+    lead = LeadConverted(
+        lead_id=uuid.uuid4(),
+        customer_id=uuid.uuid4(),
+        opportunity_name="x",
+        converted_at="2026-01-01T00:00:00Z",
+    )
     assert not CUSTOMERS.carries(lead)
     assert CUSTOMERS.carries(_created())
 

@@ -18,7 +18,9 @@ def test_exported_schemas_match_the_models():
     assert exported == CURRENT, "run `make schemas` and commit shared/contracts/schemas"
 
 
-@pytest.mark.parametrize("path", sorted((SCHEMAS / "published").glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((SCHEMAS / "published").glob("*.json")), ids=lambda p: p.stem
+)
 def test_published_event_types_change_only_compatibly(path):
     event_type = path.stem
     assert event_type in CURRENT, f"{event_type} was published and may not disappear"
@@ -37,11 +39,15 @@ def test_every_schema_is_valid_json_schema():
 
 
 def test_removing_a_field_or_changing_its_type_is_detected():
-    old = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
-           "required": ["a", "b"]}
+    old = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    }
     assert incompatibilities(old, {**old, "properties": {"a": {"type": "string"}}})
-    assert incompatibilities(old, {**old, "properties": {"a": {"type": "integer"},
-                                                         "b": {"type": "integer"}}})
+    assert incompatibilities(
+        old, {**old, "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}
+    )
     assert incompatibilities(old, {**old, "required": ["a"]})
     added = {**old, "properties": {**old["properties"], "c": {"type": "string"}}}
     assert incompatibilities(old, added) == []
@@ -53,4 +59,5 @@ def test_the_asyncapi_document_describes_every_topic():
     assert document["asyncapi"].startswith("3.")
     addresses = {c["address"] for c in document["channels"].values()}
     from tandem_contracts import REGISTRY
+
     assert addresses == {t.name for t in REGISTRY}

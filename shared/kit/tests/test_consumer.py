@@ -7,12 +7,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, insert, select
 
-from tandem_kit.testing.samples import customer_created, effects, make_topic
 from tandem_kit.consumer import EventConsumer, Subscription
 from tandem_kit.db import inbox_table
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.testing.plugin import eventually, unique
+from tandem_kit.testing.samples import customer_created, effects, make_topic
 from tandem_kit.uow import SqlUnitOfWork
 
 
@@ -40,11 +40,15 @@ async def run_consumer(sessions, kafka_settings):
 
     async def start(topic, handler, max_attempts=3):
         group = unique("test-group")
-        settings = ServiceSettings(kafka=kafka_settings, consumer_max_attempts=max_attempts,
-                                   consumer_retry_backoff_ms=1)
-        consumer = EventConsumer(settings=settings, group_id=group,
-                                 subscriptions=[Subscription(topic, {type(customer_created().data): handler})],
-                                 uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation))
+        settings = ServiceSettings(
+            kafka=kafka_settings, consumer_max_attempts=max_attempts, consumer_retry_backoff_ms=1
+        )
+        consumer = EventConsumer(
+            settings=settings,
+            group_id=group,
+            subscriptions=[Subscription(topic, {type(customer_created().data): handler})],
+            uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+        )
         stop = asyncio.Event()
         tasks.append((stop, asyncio.create_task(consumer.run(stop))))
         return consumer
@@ -66,8 +70,9 @@ async def _produce(bootstrap, topic, records):
 
 
 async def _dead_letters(bootstrap, dlq, count):
-    consumer = AIOKafkaConsumer(dlq, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=10)
+    consumer = AIOKafkaConsumer(
+        dlq, bootstrap_servers=bootstrap, auto_offset_reset="earliest", fetch_max_wait_ms=10
+    )
     await consumer.start()
     found = []
     try:
@@ -80,17 +85,20 @@ async def _dead_letters(bootstrap, dlq, count):
     return found
 
 
-async def test_the_same_event_delivered_twice_is_applied_once(engine, kafka_settings,
-                                                              run_consumer):
+async def test_the_same_event_delivered_twice_is_applied_once(engine, kafka_settings, run_consumer):
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
     first, second = customer_created("first"), customer_created("second")
     key = first.subject.encode()
-    await _produce(kafka_settings.bootstrap_servers, topic.name, [
-        (key, first.headers(), first.value()),
-        (key, first.headers(), first.value()),  # redelivery
-        (second.subject.encode(), second.headers(), second.value()),
-    ])
+    await _produce(
+        kafka_settings.bootstrap_servers,
+        topic.name,
+        [
+            (key, first.headers(), first.value()),
+            (key, first.headers(), first.value()),  # redelivery
+            (second.subject.encode(), second.headers(), second.value()),
+        ],
+    )
     await run_consumer(topic, _record_effect)
     await eventually(lambda: _count_is(engine, 2))
     await asyncio.sleep(0.3)  # nothing further may arrive
@@ -103,15 +111,20 @@ async def _count_is(engine, n) -> bool:
 
 
 async def test_a_payload_that_breaks_its_contract_is_dead_lettered_and_the_next_is_handled(
-        engine, kafka_settings, run_consumer):
+    engine, kafka_settings, run_consumer
+):
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
     bad, good = customer_created("bad"), customer_created("good")
-    await _produce(kafka_settings.bootstrap_servers, topic.name, [
-        (bad.subject.encode(), bad.headers(), b'{"customer_id": "not-a-uuid"}'),
-        (bad.subject.encode(), bad.headers(), b'{"customer_id": "not-a-uuid"}'),
-        (good.subject.encode(), good.headers(), good.value()),
-    ])
+    await _produce(
+        kafka_settings.bootstrap_servers,
+        topic.name,
+        [
+            (bad.subject.encode(), bad.headers(), b'{"customer_id": "not-a-uuid"}'),
+            (bad.subject.encode(), bad.headers(), b'{"customer_id": "not-a-uuid"}'),
+            (good.subject.encode(), good.headers(), good.value()),
+        ],
+    )
     consumer = await run_consumer(topic, _record_effect)
     await eventually(lambda: _count_is(engine, 1))
     async with engine.connect() as conn:
@@ -122,18 +135,23 @@ async def test_a_payload_that_breaks_its_contract_is_dead_lettered_and_the_next_
     assert headers["dlq_consumer_group"].decode() == consumer.group_id
     assert b"breaks its contract" in headers["dlq_error"]
     assert headers["ce_id"] == str(bad.id).encode()
-    assert {int(dict(r.headers)["dlq_original_offset"]) for r in letters} == {0, 1} or \
-        len(letters) == 2
+    assert {int(dict(r.headers)["dlq_original_offset"]) for r in letters} == {0, 1} or len(
+        letters
+    ) == 2
     assert await _count(engine, inbox_table) == 1
 
 
 async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered_without_effect(
-        engine, kafka_settings, run_consumer):
+    engine, kafka_settings, run_consumer
+):
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
     event = customer_created()
-    await _produce(kafka_settings.bootstrap_servers, topic.name,
-                   [(event.subject.encode(), event.headers(), event.value())])
+    await _produce(
+        kafka_settings.bootstrap_servers,
+        topic.name,
+        [(event.subject.encode(), event.headers(), event.value())],
+    )
     consumer = await run_consumer(topic, _always_fail, max_attempts=3)
     letters = await _dead_letters(kafka_settings.bootstrap_servers, consumer.dlq, 1)
     headers = dict(letters[0].headers)

@@ -5,17 +5,22 @@ import asyncio
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
-from tandem_kit.testing.samples import customer_created, make_topic
 from tandem_kit.db import outbox_table
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.outbox import OutboxRelay, pending_count, stage
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.testing.plugin import eventually
+from tandem_kit.testing.samples import customer_created, make_topic
 
 
 async def _read_all(bootstrap: str, topic: str, count: int, timeout: float = 20.0):
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=10, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        enable_auto_commit=False,
+    )
     await consumer.start()
     records = []
     try:
@@ -29,7 +34,8 @@ async def _read_all(bootstrap: str, topic: str, count: int, timeout: float = 20.
 
 
 async def test_the_relay_publishes_committed_rows_with_cloudevents_headers_and_marks_them_sent(
-        engine, sessions, kafka_settings):
+    engine, sessions, kafka_settings
+):
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
     envelopes = [customer_created(f"c{i}") for i in range(20)]
@@ -46,8 +52,9 @@ async def test_the_relay_publishes_committed_rows_with_cloudevents_headers_and_m
     await task
 
     records = await _read_all(kafka_settings.bootstrap_servers, topic.name, 20)
-    assert sorted(dict(r.headers)["ce_id"].decode() for r in records) == \
-        sorted(str(e.id) for e in envelopes)
+    assert sorted(dict(r.headers)["ce_id"].decode() for r in records) == sorted(
+        str(e.id) for e in envelopes
+    )
     for record in records:
         headers = dict(record.headers)
         assert headers["ce_type"] == b"tandem.customer.customer.created.v1"
@@ -67,16 +74,18 @@ async def test_a_rolled_back_transaction_leaves_nothing_to_publish(engine, sessi
         assert await conn.scalar(select(func.count()).select_from(outbox_table)) == 0
 
 
-async def test_rows_wait_in_the_outbox_while_the_broker_is_unreachable(engine, sessions,
-                                                                       kafka_settings):
+async def test_rows_wait_in_the_outbox_while_the_broker_is_unreachable(
+    engine, sessions, kafka_settings
+):
     from tandem_kit.embedded import free_port
 
     topic = make_topic()
     async with sessions() as session:
         await stage(session, [(topic, customer_created())])
         await session.commit()
-    dead = kafka_settings.model_copy(update={"bootstrap_servers": f"127.0.0.1:{free_port()}",
-                                             "request_timeout_ms": 1000})
+    dead = kafka_settings.model_copy(
+        update={"bootstrap_servers": f"127.0.0.1:{free_port()}", "request_timeout_ms": 1000}
+    )
     relay = OutboxRelay(ServiceSettings(kafka=dead, outbox_max_backoff_ms=50), engine)
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tandem_customer.settings import CustomerSettings
 from tandem_kit.runtime import ServiceDefinition
 from tandem_kit.runtime import main as run_main
-from tandem_customer.settings import CustomerSettings
 
 DEFINITION = ServiceDefinition(
     name="customer",

@@ -12,8 +12,13 @@ from tandem_kit.logs import configure_logging
 def main() -> None:
     settings = GatewaySettings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

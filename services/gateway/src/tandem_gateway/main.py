@@ -17,8 +17,7 @@ from tandem_kit.http import health_router, install_error_handlers, install_obser
 
 
 class TokenRequest(BaseModel):
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=200)]
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     roles: list[str] = Field(min_length=1, max_length=len(ROLES))
 
 
@@ -36,8 +35,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
             app.state.http = http
             yield
 
-    app = FastAPI(title="Tandem API", version="0.1.0", lifespan=lifespan,
-                  description="One base URL for Tandem's CRM and SRM services.")
+    app = FastAPI(
+        title="Tandem API",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="One base URL for Tandem's CRM and SRM services.",
+    )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings.auth)
     install_error_handlers(app)
@@ -49,17 +52,32 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health_router(no_checks))
 
     if settings.auth.development:
-        @app.post("/auth/token", response_model=TokenResponse, tags=["auth"],
-                  summary="Issue a development token (development mode only)")
+
+        @app.post(
+            "/auth/token",
+            response_model=TokenResponse,
+            tags=["auth"],
+            summary="Issue a development token (development mode only)",
+        )
         async def issue_token(body: TokenRequest, request: Request) -> TokenResponse:
             unknown = sorted(set(body.roles) - ROLES)
             if unknown:
-                raise HTTPException(422, detail=[{
-                    "loc": ["body", "roles"], "field": "roles", "type": "value_error",
-                    "msg": f"unknown roles {unknown}; known: {sorted(ROLES)}"}])
+                raise HTTPException(
+                    422,
+                    detail=[
+                        {
+                            "loc": ["body", "roles"],
+                            "field": "roles",
+                            "type": "value_error",
+                            "msg": f"unknown roles {unknown}; known: {sorted(ROLES)}",
+                        }
+                    ],
+                )
             verifier: TokenVerifier = request.app.state.token_verifier
-            return TokenResponse(access_token=verifier.issue(body.subject, body.roles),
-                                 expires_in=settings.auth.token_ttl_seconds)
+            return TokenResponse(
+                access_token=verifier.issue(body.subject, body.roles),
+                expires_in=settings.auth.token_ttl_seconds,
+            )
 
     app.include_router(proxy.router)
     return app

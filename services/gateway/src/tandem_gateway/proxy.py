@@ -11,8 +11,14 @@ from tandem_kit import context
 from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.http import CORRELATION_HEADER
 
-FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "idempotency-key",
-                             "if-match", "if-none-match")
+FORWARDED_REQUEST_HEADERS = (
+    "authorization",
+    "content-type",
+    "accept",
+    "idempotency-key",
+    "if-match",
+    "if-none-match",
+)
 FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after")
 
 router = APIRouter()
@@ -30,35 +36,52 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-@router.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                  include_in_schema=False)
+@router.api_route(
+    "/api/v1/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
 async def forward(path: str, request: Request, principal: CurrentPrincipal) -> Response:
     path = path.strip("/")
     service = owner_of(path)
     if service is None:
-        return JSONResponse(status_code=404, content={
-            "detail": f"no resource /api/v1/{path.split('/', 1)[0]}", "field": "path"})
+        return JSONResponse(
+            status_code=404,
+            content={"detail": f"no resource /api/v1/{path.split('/', 1)[0]}", "field": "path"},
+        )
     settings = request.app.state.settings
     body = await _read_body(request, settings.max_body_bytes)
     if body is None:
-        return JSONResponse(status_code=413, content={
-            "detail": f"request body over {settings.max_body_bytes} bytes", "field": "body"})
+        return JSONResponse(
+            status_code=413,
+            content={
+                "detail": f"request body over {settings.max_body_bytes} bytes",
+                "field": "body",
+            },
+        )
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
     headers[CORRELATION_HEADER] = context.current_correlation_id()
     headers["X-Forwarded-User"] = principal.subject
     client: httpx.AsyncClient = request.app.state.http
     url = f"{settings.service_urls()[service]}/api/v1/{path}"
     try:
-        upstream = await client.request(request.method, url, params=request.query_params,
-                                        content=body, headers=headers)
+        upstream = await client.request(
+            request.method, url, params=request.query_params, content=body, headers=headers
+        )
     except httpx.TimeoutException:
-        return JSONResponse(status_code=504, content={
-            "detail": f"the {service} service did not answer in time", "service": service})
+        return JSONResponse(
+            status_code=504,
+            content={"detail": f"the {service} service did not answer in time", "service": service},
+        )
     except httpx.TransportError as exc:
-        return JSONResponse(status_code=503, content={
-            "detail": f"the {service} service is unavailable: {type(exc).__name__}",
-            "service": service})
-    out_headers = {k: v for k, v in upstream.headers.items()
-                   if k.lower() in FORWARDED_RESPONSE_HEADERS}
-    return Response(content=upstream.content, status_code=upstream.status_code,
-                    headers=out_headers)
+        return JSONResponse(
+            status_code=503,
+            content={
+                "detail": f"the {service} service is unavailable: {type(exc).__name__}",
+                "service": service,
+            },
+        )
+    out_headers = {
+        k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
+    }
+    return Response(content=upstream.content, status_code=upstream.status_code, headers=out_headers)

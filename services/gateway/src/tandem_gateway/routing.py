@@ -4,17 +4,32 @@ from __future__ import annotations
 
 ROUTES: dict[str, str] = {
     # customer service
-    "customers": "customer", "contacts": "customer", "activities": "customer",
-    "leads": "customer", "tickets": "customer", "segments": "customer", "campaigns": "customer",
+    "customers": "customer",
+    "contacts": "customer",
+    "activities": "customer",
+    "leads": "customer",
+    "tickets": "customer",
+    "segments": "customer",
+    "campaigns": "customer",
     # sales service
-    "products": "sales", "opportunities": "sales", "forecast": "sales", "quotes": "sales",
-    "orders": "sales", "customer-credit": "sales",
+    "products": "sales",
+    "opportunities": "sales",
+    "forecast": "sales",
+    "quotes": "sales",
+    "orders": "sales",
+    "customer-credit": "sales",
     # supplier service
-    "suppliers": "supplier", "certifications": "supplier", "offers": "supplier",
+    "suppliers": "supplier",
+    "certifications": "supplier",
+    "offers": "supplier",
     "scorecards": "supplier",
     # procurement service
-    "demand": "procurement", "requisitions": "procurement", "purchase-orders": "procurement",
-    "receipts": "procurement", "contracts": "procurement", "approval-rules": "procurement",
+    "demand": "procurement",
+    "requisitions": "procurement",
+    "purchase-orders": "procurement",
+    "receipts": "procurement",
+    "contracts": "procurement",
+    "approval-rules": "procurement",
 }
 
 

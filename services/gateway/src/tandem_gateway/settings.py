@@ -25,5 +25,9 @@ class GatewaySettings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     def service_urls(self) -> dict[str, str]:
-        return {"customer": self.customer_url, "sales": self.sales_url,
-                "supplier": self.supplier_url, "procurement": self.procurement_url}
+        return {
+            "customer": self.customer_url,
+            "sales": self.sales_url,
+            "supplier": self.supplier_url,
+            "procurement": self.procurement_url,
+        }

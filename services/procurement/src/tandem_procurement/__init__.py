@@ -1,1 +1,1 @@
-"""Tandem procurement service: demand, requisitions, approvals, purchase orders, receipts, contracts."""
+"""Tandem procurement service: demand, requisitions, approvals, POs, receipts, contracts."""

@@ -9,5 +9,9 @@ from tandem_procurement.settings import ProcurementSettings
 
 
 def create_app(settings: ProcurementSettings) -> FastAPI:
-    return create_service_app(settings, title="Tandem procurement service",
-                              description=__import__("tandem_procurement").__doc__ or "", routers=[])
+    return create_service_app(
+        settings,
+        title="Tandem procurement service",
+        description=__import__("tandem_procurement").__doc__ or "",
+        routers=[],
+    )

@@ -6,12 +6,18 @@ from fastapi import FastAPI
 
 from tandem_kit.http import create_service_app
 from tandem_sales.api.routes import router as credit
+from tandem_sales.bootstrap import unit_of_work_factory
 from tandem_sales.db.tables import start_mappers
 from tandem_sales.settings import SalesSettings
 
 
 def create_app(settings: SalesSettings) -> FastAPI:
     start_mappers()
-    return create_service_app(settings, title="Tandem sales service",
-                              description="Catalog, opportunities, quotes and sales orders.",
-                              routers=[credit])
+    app = create_service_app(
+        settings,
+        title="Tandem sales service",
+        description="Catalog, opportunities, quotes and sales orders.",
+        routers=[credit],
+    )
+    app.state.uow = unit_of_work_factory(app.state.sessions)
+    return app

@@ -9,5 +9,9 @@ from tandem_supplier.settings import SupplierSettings
 
 
 def create_app(settings: SupplierSettings) -> FastAPI:
-    return create_service_app(settings, title="Tandem supplier service",
-                              description=__import__("tandem_supplier").__doc__ or "", routers=[])
+    return create_service_app(
+        settings,
+        title="Tandem supplier service",
+        description=__import__("tandem_supplier").__doc__ or "",
+        routers=[],
+    )

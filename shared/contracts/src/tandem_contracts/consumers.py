@@ -30,8 +30,12 @@ class ConsumerGroup:
 
 
 GROUPS: tuple[ConsumerGroup, ...] = (
-    ConsumerGroup("sales.customer-read-model", "sales", (customer.CUSTOMERS,),
-                  "customer status and credit limit for order confirmation"),
+    ConsumerGroup(
+        "sales.customer-read-model",
+        "sales",
+        (customer.CUSTOMERS,),
+        "customer status and credit limit for order confirmation",
+    ),
 )
 
 

@@ -107,8 +107,13 @@ class TicketSlaBreached(Event):
 CUSTOMERS = Topic(
     "customer.customers.v1",
     key=uuid.UUID,
-    events=(CustomerCreated, CustomerUpdated, CustomerStatusChanged, CustomerMerged,
-            CustomerTierChanged),
+    events=(
+        CustomerCreated,
+        CustomerUpdated,
+        CustomerStatusChanged,
+        CustomerMerged,
+        CustomerTierChanged,
+    ),
     description="Customer accounts: every change carries the full customer state.",
 )
 LEADS = Topic(

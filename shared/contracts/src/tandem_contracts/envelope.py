@@ -127,7 +127,9 @@ def decode(
             f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise ContractViolation(f"{attrs['ce_type']} payload breaks its contract: {problems}") from exc
+        raise ContractViolation(
+            f"{attrs['ce_type']} payload breaks its contract: {problems}"
+        ) from exc
     return Envelope(
         id=event_id,
         source=attrs["ce_source"],

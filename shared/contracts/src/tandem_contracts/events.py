@@ -43,8 +43,10 @@ class Event(BaseModel):
         if event_type is not None:
             parts = event_type.split(".")
             if len(parts) != 5 or parts[0] != "tandem" or not parts[4].startswith("v"):
-                raise ValueError(f"{cls.__name__}.event_type {event_type!r} is not "
-                                 "tandem.<service>.<aggregate>.<event>.v<N>")
+                raise ValueError(
+                    f"{cls.__name__}.event_type {event_type!r} is not "
+                    "tandem.<service>.<aggregate>.<event>.v<N>"
+                )
 
     @classmethod
     def service(cls) -> str:

@@ -40,8 +40,9 @@ class RequisitionChanged(Event):
     event_type = "tandem.procurement.requisition.changed.v1"
     requisition_id: uuid.UUID
     version: int = Field(ge=1)
-    status: Literal["draft", "submitted", "approved", "rejected", "ordered", "cancelled",
-                    "unsourced"]
+    status: Literal[
+        "draft", "submitted", "approved", "rejected", "ordered", "cancelled", "unsourced"
+    ]
     lines: list[RequisitionLine]
     total: Money | None = None
     needed_by: date | None = None
@@ -61,8 +62,9 @@ class PurchaseOrderSnapshot(Event):
     purchase_order_id: uuid.UUID
     supplier_id: uuid.UUID
     version: int = Field(ge=1)
-    status: Literal["draft", "issued", "acknowledged", "partially_received", "received",
-                    "closed", "cancelled"]
+    status: Literal[
+        "draft", "issued", "acknowledged", "partially_received", "received", "closed", "cancelled"
+    ]
     lines: list[PurchaseOrderLine]
     issued_at: datetime | None = None
     requisition_ids: list[uuid.UUID] = []
@@ -111,17 +113,34 @@ class ContractChanged(Event):
     valid_until: date
 
 
-DEMAND = Topic("procurement.demand.v1", key=str, events=(NetDemandChanged,),
-               description="Net uncovered purchase demand per SKU (keyed by SKU).")
-REQUISITIONS = Topic("procurement.requisitions.v1", key=uuid.UUID, events=(RequisitionChanged,),
-                     description="Requisitions: full state on every change.")
+DEMAND = Topic(
+    "procurement.demand.v1",
+    key=str,
+    events=(NetDemandChanged,),
+    description="Net uncovered purchase demand per SKU (keyed by SKU).",
+)
+REQUISITIONS = Topic(
+    "procurement.requisitions.v1",
+    key=uuid.UUID,
+    events=(RequisitionChanged,),
+    description="Requisitions: full state on every change.",
+)
 PURCHASE_ORDERS = Topic(
     "procurement.purchase-orders.v1",
     key=uuid.UUID,
-    events=(PurchaseOrderIssued, PurchaseOrderAcknowledged, PurchaseOrderChanged,
-            PurchaseOrderCancelled, GoodsReceived),
+    events=(
+        PurchaseOrderIssued,
+        PurchaseOrderAcknowledged,
+        PurchaseOrderChanged,
+        PurchaseOrderCancelled,
+        GoodsReceived,
+    ),
     description="Purchase orders and their goods receipts (keyed by purchase order id).",
 )
-CONTRACTS = Topic("procurement.contracts.v1", key=uuid.UUID, events=(ContractChanged,),
-                  description="Framework agreements with suppliers.")
+CONTRACTS = Topic(
+    "procurement.contracts.v1",
+    key=uuid.UUID,
+    events=(ContractChanged,),
+    description="Framework agreements with suppliers.",
+)
 TOPICS = (DEMAND, REQUISITIONS, PURCHASE_ORDERS, CONTRACTS)

@@ -78,10 +78,18 @@ class OpportunityChanged(Event):
     lead_id: uuid.UUID | None = None
 
 
-PRODUCTS = Topic("sales.products.v1", key=uuid.UUID, events=(ProductChanged,),
-                 description="Product catalog: full product state on every change.")
-OPPORTUNITIES = Topic("sales.opportunities.v1", key=uuid.UUID, events=(OpportunityChanged,),
-                      description="Opportunity pipeline changes.")
+PRODUCTS = Topic(
+    "sales.products.v1",
+    key=uuid.UUID,
+    events=(ProductChanged,),
+    description="Product catalog: full product state on every change.",
+)
+OPPORTUNITIES = Topic(
+    "sales.opportunities.v1",
+    key=uuid.UUID,
+    events=(OpportunityChanged,),
+    description="Opportunity pipeline changes.",
+)
 ORDERS = Topic(
     "sales.orders.v1",
     key=uuid.UUID,

@@ -45,8 +45,11 @@ def asyncapi(registry: TopicRegistry = REGISTRY) -> dict[str, Any]:
                 "title": event.__name__,
                 "summary": (event.__doc__ or event.__name__).strip().splitlines()[0],
                 "contentType": "application/json",
-                "bindings": {"kafka": {"key": {"type": "string",
-                                               "format": "uuid" if topic.key is not str else ""}}},
+                "bindings": {
+                    "kafka": {
+                        "key": {"type": "string", "format": "uuid" if topic.key is not str else ""}
+                    }
+                },
                 "headers": {"$ref": "#/components/schemas/CloudEventsHeaders"},
                 "payload": {"$ref": f"#/components/schemas/{msg_id}"},
             }
@@ -55,8 +58,12 @@ def asyncapi(registry: TopicRegistry = REGISTRY) -> dict[str, Any]:
             "address": topic.name,
             "description": topic.description,
             "messages": refs,
-            "bindings": {"kafka": {"partitions": topic.partitions,
-                                   "topicConfiguration": {"retention.ms": topic.retention_ms}}},
+            "bindings": {
+                "kafka": {
+                    "partitions": topic.partitions,
+                    "topicConfiguration": {"retention.ms": topic.retention_ms},
+                }
+            },
         }
         operations[f"receive_{channel_id}"] = {
             "action": "receive",
@@ -65,13 +72,15 @@ def asyncapi(registry: TopicRegistry = REGISTRY) -> dict[str, Any]:
         }
     schemas["CloudEventsHeaders"] = {
         "type": "object",
-        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time",
-                     "content-type"],
+        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"],
         "properties": {
             "ce_specversion": {"type": "string", "const": "1.0"},
             "ce_id": {"type": "string", "format": "uuid"},
             "ce_source": {"type": "string", "description": "/tandem/<service>"},
-            "ce_type": {"type": "string", "description": "tandem.<service>.<aggregate>.<event>.v<N>"},
+            "ce_type": {
+                "type": "string",
+                "description": "tandem.<service>.<aggregate>.<event>.v<N>",
+            },
             "ce_time": {"type": "string", "format": "date-time"},
             "ce_subject": {"type": "string", "description": "aggregate id"},
             "content-type": {"type": "string", "const": "application/json"},
@@ -81,8 +90,11 @@ def asyncapi(registry: TopicRegistry = REGISTRY) -> dict[str, Any]:
     }
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Tandem events", "version": "1.0.0",
-                 "description": "Every Kafka topic Tandem publishes (CloudEvents 1.0, binary mode)."},
+        "info": {
+            "title": "Tandem events",
+            "version": "1.0.0",
+            "description": "Every Kafka topic Tandem publishes (CloudEvents 1.0, binary mode).",
+        },
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": operations,
@@ -111,22 +123,30 @@ def _types(schema: dict[str, Any], root: dict[str, Any]) -> set[str]:
     return {"any"}
 
 
-def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
-                      old_root: dict[str, Any] | None = None,
-                      new_root: dict[str, Any] | None = None) -> list[str]:
+def incompatibilities(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    path: str = "",
+    old_root: dict[str, Any] | None = None,
+    new_root: dict[str, Any] | None = None,
+) -> list[str]:
     """Why data written with ``new`` could break a reader built for ``old`` (empty: compatible)."""
     old_root = old_root or old
     new_root = new_root or new
     old, new = _resolve(old, old_root), _resolve(new, new_root)
     problems: list[str] = []
     if _types(old, old_root) != _types(new, new_root) and "any" not in _types(old, old_root):
-        problems.append(f"{path or '<root>'}: type {sorted(_types(old, old_root))} became "
-                        f"{sorted(_types(new, new_root))}")
+        problems.append(
+            f"{path or '<root>'}: type {sorted(_types(old, old_root))} became "
+            f"{sorted(_types(new, new_root))}"
+        )
         return problems
     old_enum, new_enum = old.get("enum"), new.get("enum")
     if old_enum is not None and set(new_enum or []) - set(old_enum):
-        problems.append(f"{path}: new values {sorted(set(new_enum or []) - set(old_enum))} "
-                        "that old readers do not know")
+        problems.append(
+            f"{path}: new values {sorted(set(new_enum or []) - set(old_enum))} "
+            "that old readers do not know"
+        )
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     old_req, new_req = set(old.get("required", [])), set(new.get("required", []))
     for name, old_prop in old_props.items():
@@ -160,5 +180,6 @@ def export(directory: Path, registry: TopicRegistry = REGISTRY) -> list[str]:
             frozen.write_text(text)
             written.append(event_type)
     (directory / "asyncapi.yaml").write_text(
-        yaml.safe_dump(asyncapi(registry), sort_keys=False, width=100))
+        yaml.safe_dump(asyncapi(registry), sort_keys=False, width=100)
+    )
     return written

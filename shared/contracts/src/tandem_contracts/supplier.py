@@ -103,14 +103,22 @@ SUPPLIERS = Topic(
     events=(SupplierRegistered, SupplierChanged, SupplierStatusChanged),
     description="Supplier lifecycle; every change carries the full supplier state.",
 )
-OFFERS = Topic("supplier.offers.v1", key=uuid.UUID, events=(OfferPublished, OfferWithdrawn),
-               description="What suppliers sell us (keyed by offer id).")
+OFFERS = Topic(
+    "supplier.offers.v1",
+    key=uuid.UUID,
+    events=(OfferPublished, OfferWithdrawn),
+    description="What suppliers sell us (keyed by offer id).",
+)
 CERTIFICATIONS = Topic(
-    "supplier.certifications.v1", key=uuid.UUID,
+    "supplier.certifications.v1",
+    key=uuid.UUID,
     events=(CertificationExpiring, CertificationExpired),
     description="Certification expiry warnings and expiries (keyed by supplier id).",
 )
-SCORECARDS = Topic("supplier.scorecards.v1", key=uuid.UUID,
-                   events=(ScorecardUpdated, StandingChanged),
-                   description="Supplier scorecards and standing changes (keyed by supplier id).")
+SCORECARDS = Topic(
+    "supplier.scorecards.v1",
+    key=uuid.UUID,
+    events=(ScorecardUpdated, StandingChanged),
+    description="Supplier scorecards and standing changes (keyed by supplier id).",
+)
 TOPICS = (SUPPLIERS, OFFERS, CERTIFICATIONS, SCORECARDS)

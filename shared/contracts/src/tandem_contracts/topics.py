@@ -55,7 +55,9 @@ class Topic(Generic[K, E]):
 
     def encode_key(self, key: K) -> bytes:
         if not isinstance(key, self.key):
-            raise TypeError(f"{self.name} is keyed by {self.key.__name__}, got {type(key).__name__}")
+            raise TypeError(
+                f"{self.name} is keyed by {self.key.__name__}, got {type(key).__name__}"
+            )
         return str(key).encode()
 
 

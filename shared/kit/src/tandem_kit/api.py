@@ -18,9 +18,10 @@ def etag(version: int) -> str:
 
 
 def if_match_version(
-    if_match: Annotated[str | None, Header(alias="If-Match",
-                                           description='ETag of the version you changed, e.g. "3"')]
-    = None,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='ETag of the version you changed, e.g. "3"'),
+    ] = None,
 ) -> int | None:
     """The version named by If-Match (None when absent); malformed values are a 422."""
     if if_match is None or if_match.strip() == "*":
@@ -37,8 +38,9 @@ IfMatch = Annotated[int | None, Depends(if_match_version)]
 async def idempotency_request(
     request: Request,
     principal: CurrentPrincipal,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1,
-                                                  max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
 ) -> IdempotencyRequest | None:
     if idempotency_key is None:
         return None
@@ -46,8 +48,9 @@ async def idempotency_request(
         body: Any = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = (await request.body()).decode(errors="replace")
-    return IdempotencyRequest.of(principal.subject, idempotency_key, request.method,
-                                 request.url.path, body)
+    return IdempotencyRequest.of(
+        principal.subject, idempotency_key, request.method, request.url.path, body
+    )
 
 
 IdempotencyKey = Annotated[IdempotencyRequest | None, Depends(idempotency_request)]

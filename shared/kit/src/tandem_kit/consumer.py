@@ -45,9 +45,14 @@ class EventConsumer:
     are committed only after every record before them is handled or dead-lettered.
     """
 
-    def __init__(self, *, settings: ServiceSettings, group_id: str,
-                 subscriptions: list[Subscription],
-                 uow_factory: Callable[[], SqlUnitOfWork]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        group_id: str,
+        subscriptions: list[Subscription],
+        uow_factory: Callable[[], SqlUnitOfWork],
+    ) -> None:
         self.settings = settings
         self.group_id = group_id
         self.service = settings.service_name
@@ -68,21 +73,27 @@ class EventConsumer:
                 await self._start()
                 backoff = 0.2
                 await self._loop(stop)
-            except (KafkaError, OSError, asyncio.TimeoutError) as exc:
-                log.warning("consumer lost the broker; reconnecting",
-                            extra={"group": self.group_id, "error": repr(exc)})
+            except (TimeoutError, KafkaError, OSError) as exc:
+                log.warning(
+                    "consumer lost the broker; reconnecting",
+                    extra={"group": self.group_id, "error": repr(exc)},
+                )
                 await self._close()
                 try:
                     await asyncio.wait_for(stop.wait(), backoff)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     backoff = min(backoff * 2, 5.0)
         await self._close()
 
     async def _start(self) -> None:
         kafka = self.settings.kafka
         if kafka.create_topics:
-            await ensure_topics(kafka, [s.topic for s in self.subscriptions.values()],
-                                extra=[self.dlq], timeout=kafka.request_timeout_ms / 1000)
+            await ensure_topics(
+                kafka,
+                [s.topic for s in self.subscriptions.values()],
+                extra=[self.dlq],
+                timeout=kafka.request_timeout_ms / 1000,
+            )
         self._producer = make_producer(kafka, f"{self.group_id}-dlq")
         await self._producer.start()
         self._consumer = make_consumer(kafka, self.group_id, list(self.subscriptions))
@@ -135,18 +146,27 @@ class EventConsumer:
                 break
             except Exception as exc:
                 if attempt == self.settings.consumer_max_attempts:
-                    log.exception("event handling failed; dead-lettering",
-                                  extra={"group": self.group_id, "event_id": str(envelope.id)})
+                    log.exception(
+                        "event handling failed; dead-lettering",
+                        extra={"group": self.group_id, "event_id": str(envelope.id)},
+                    )
                     await self._dead_letter(record, exc, attempts=attempt)
                     return self._count(record, "dead_lettered")
-                log.warning("event handling failed; retrying",
-                            extra={"group": self.group_id, "event_id": str(envelope.id),
-                                   "attempt": attempt, "error": repr(exc)})
+                log.warning(
+                    "event handling failed; retrying",
+                    extra={
+                        "group": self.group_id,
+                        "event_id": str(envelope.id),
+                        "attempt": attempt,
+                        "error": repr(exc),
+                    },
+                )
                 await asyncio.sleep(self.settings.consumer_retry_backoff_ms / 1000 * attempt)
         return self._count(record, outcome)
 
-    async def _apply(self, record: ConsumerRecord, envelope: Envelope[Any],
-                     handler: Handler) -> str:
+    async def _apply(
+        self, record: ConsumerRecord, envelope: Envelope[Any], handler: Handler
+    ) -> str:
         started = time.perf_counter()
         token_c = context.correlation_id.set(envelope.correlation_id or str(envelope.id))
         token_k = context.causation_id.set(str(envelope.id))
@@ -155,13 +175,21 @@ class EventConsumer:
                 seen = await uow.session.scalar(
                     select(inbox_table.c.event_id).where(
                         inbox_table.c.consumer_group == self.group_id,
-                        inbox_table.c.event_id == envelope.id))
+                        inbox_table.c.event_id == envelope.id,
+                    )
+                )
                 if seen is not None:
                     return "duplicate"
                 await handler(envelope, uow)
-                await uow.session.execute(insert(inbox_table).values(
-                    consumer_group=self.group_id, event_id=envelope.id, topic=record.topic,
-                    event_type=envelope.type, processed_at=utcnow()))
+                await uow.session.execute(
+                    insert(inbox_table).values(
+                        consumer_group=self.group_id,
+                        event_id=envelope.id,
+                        topic=record.topic,
+                        event_type=envelope.type,
+                        processed_at=utcnow(),
+                    )
+                )
                 try:
                     await uow.commit()
                 except IntegrityError:
@@ -170,7 +198,9 @@ class EventConsumer:
                     exists = await uow.session.scalar(
                         select(inbox_table.c.event_id).where(
                             inbox_table.c.consumer_group == self.group_id,
-                            inbox_table.c.event_id == envelope.id))
+                            inbox_table.c.event_id == envelope.id,
+                        )
+                    )
                     if exists is not None:
                         return "duplicate"
                     raise
@@ -179,12 +209,15 @@ class EventConsumer:
             context.correlation_id.reset(token_c)
             context.causation_id.reset(token_k)
             metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
 
-    async def _dead_letter(self, record: ConsumerRecord, error: BaseException,
-                           attempts: int) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord, error: BaseException, attempts: int
+    ) -> None:
         headers = list(record.headers or ()) + [
-            (k, str(v).encode()) for k, v in {
+            (k, str(v).encode())
+            for k, v in {
                 "dlq_error": f"{type(error).__name__}: {error}"[:4000],
                 "dlq_original_topic": record.topic,
                 "dlq_original_partition": record.partition,
@@ -199,12 +232,20 @@ class EventConsumer:
         delay = 0.2
         while True:
             try:
-                await self._producer.send_and_wait(self.dlq, key=record.key, value=record.value,
-                                                   headers=headers)
-                log.warning("event dead-lettered",
-                            extra={"group": self.group_id, "dlq": self.dlq,
-                                   "topic": record.topic, "partition": record.partition,
-                                   "offset": record.offset, "error": str(error)[:500]})
+                await self._producer.send_and_wait(
+                    self.dlq, key=record.key, value=record.value, headers=headers
+                )
+                log.warning(
+                    "event dead-lettered",
+                    extra={
+                        "group": self.group_id,
+                        "dlq": self.dlq,
+                        "topic": record.topic,
+                        "partition": record.partition,
+                        "offset": record.offset,
+                        "error": str(error)[:500],
+                    },
+                )
                 return
             except KafkaError as exc:
                 log.warning("dead-letter publish failed; retrying", extra={"error": repr(exc)})

@@ -74,9 +74,12 @@ outbox_table = Table(
     Column("published_at", UTCDateTime, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
-    Index("ix_tandem_outbox_pending", "id",
-          postgresql_where=text("published_at IS NULL"),
-          sqlite_where=text("published_at IS NULL")),
+    Index(
+        "ix_tandem_outbox_pending",
+        "id",
+        postgresql_where=text("published_at IS NULL"),
+        sqlite_where=text("published_at IS NULL"),
+    ),
 )
 
 inbox_table = Table(
@@ -119,8 +122,12 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
-            for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON",
-                           "synchronous=NORMAL"):
+            for pragma in (
+                "journal_mode=WAL",
+                "busy_timeout=30000",
+                "foreign_keys=ON",
+                "synchronous=NORMAL",
+            ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
 
@@ -129,8 +136,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                               pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
@@ -155,4 +163,9 @@ class Money(TypeDecorator[Decimal]):
         return format(value, "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
-        return None if value is None else Decimal(value)
+        if value is None:
+            return None
+        amount = Decimal(value)
+        # Same text from both databases: two places unless more precision is really there.
+        cents = amount.quantize(Decimal("0.01"))
+        return cents if cents == amount else amount.normalize()

@@ -31,8 +31,9 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
 class EmbeddedBroker:
     """Starts and stops one Tansu process; a restart loses topic contents (memory storage)."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1",
-                 log_file: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.log_file = log_file
@@ -55,11 +56,20 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.log_file, "ab")  # noqa: SIM115 - closed in stop()
+            self._log = open(self.log_file, "ab")
         self._process = subprocess.Popen(
-            [self.binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=self._log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                self.binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
             start_new_session=True,
         )

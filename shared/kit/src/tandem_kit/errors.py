@@ -40,12 +40,17 @@ class IllegalTransition(Conflict):
         self.current = current
         self.action = action
         self.allowed = sorted(allowed)
-        super().__init__(f"cannot {action} a {entity} that is {current}; allowed from "
-                         f"{current}: {', '.join(self.allowed) or 'nothing'}")
+        super().__init__(
+            f"cannot {action} a {entity} that is {current}; allowed from "
+            f"{current}: {', '.join(self.allowed) or 'nothing'}"
+        )
 
     def body(self) -> dict[str, object]:
-        return {**super().body(), "current_status": self.current,
-                "allowed_transitions": self.allowed}
+        return {
+            **super().body(),
+            "current_status": self.current,
+            "allowed_transitions": self.allowed,
+        }
 
 
 class PreconditionFailed(DomainError):

@@ -13,7 +13,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
@@ -31,18 +30,24 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ())]
-        field = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header")
-                         else loc)
-        out.append({"loc": err.get("loc", []), "msg": err.get("msg", ""),
-                    "type": err.get("type", ""), "field": field or (loc[0] if loc else "")})
+        field = ".".join(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+        out.append(
+            {
+                "loc": err.get("loc", []),
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+                "field": field or (loc[0] if loc else ""),
+            }
+        )
     return out
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422,
-                            content=jsonable_encoder({"detail": field_errors(list(exc.errors()))}))
+        return JSONResponse(
+            status_code=422, content=jsonable_encoder({"detail": field_errors(list(exc.errors()))})
+        )
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -51,14 +56,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse(status_code=500, content={
-            "detail": "internal error", "correlation_id": context.correlation_id.get()})
+        return JSONResponse(
+            status_code=500,
+            content={"detail": "internal error", "correlation_id": context.correlation_id.get()},
+        )
 
 
 def install_observability(app: FastAPI, service: str) -> None:
     @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                       ) -> Response:
+    async def _observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         cid = request.headers.get(CORRELATION_HEADER) or context.new_correlation_id()
         token = context.correlation_id.set(cid[:128])
         started = time.perf_counter()
@@ -75,9 +83,16 @@ def install_observability(app: FastAPI, service: str) -> None:
             metrics.HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
             metrics.HTTP_LATENCY.labels(service, request.method, path).observe(elapsed)
             if not path.startswith("/health") and path != "/metrics":
-                log.info("request", extra={"method": request.method, "path": request.url.path,
-                                           "route": path, "status": status,
-                                           "duration_ms": round(elapsed * 1000, 2)})
+                log.info(
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.url.path,
+                        "route": path,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
             context.correlation_id.reset(token)
 
 
@@ -92,9 +107,13 @@ def health_router(ready_checks: Callable[[], Awaitable[dict[str, str | None]]]) 
     async def ready() -> JSONResponse:
         checks = await ready_checks()
         ok = all(v is None for v in checks.values())
-        return JSONResponse(status_code=200 if ok else 503, content={
-            "status": "ok" if ok else "unavailable",
-            "checks": {k: "ok" if v is None else v for k, v in checks.items()}})
+        return JSONResponse(
+            status_code=200 if ok else 503,
+            content={
+                "status": "ok" if ok else "unavailable",
+                "checks": {k: "ok" if v is None else v for k, v in checks.items()},
+            },
+        )
 
     @router.get("/metrics", include_in_schema=False)
     async def prometheus() -> Response:
@@ -103,12 +122,17 @@ def health_router(ready_checks: Callable[[], Awaitable[dict[str, str | None]]]) 
     return router
 
 
-def create_service_app(settings: ServiceSettings, *, title: str, description: str,
-                       routers: list[APIRouter], version: str = "0.1.0",
-                       check_broker: bool = True) -> FastAPI:
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    version: str = "0.1.0",
+    check_broker: bool = True,
+) -> FastAPI:
     """A service's HTTP app; its engine and sessions live on ``app.state`` for the app's life."""
-    engine = create_engine(settings.resolved_database_url(),
-                           pool_size=settings.database_pool_size)
+    engine = create_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)
     probe = BrokerProbe(settings.kafka)
 
     @asynccontextmanager

@@ -25,8 +25,9 @@ class IdempotencyKeyReused(DomainError):
     status_code = 422
 
     def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was used with a different request body",
-                         field="Idempotency-Key")
+        super().__init__(
+            "this Idempotency-Key was used with a different request body", field="Idempotency-Key"
+        )
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class IdempotencyRequest:
     @classmethod
     def of(cls, principal: str, key: str, method: str, path: str, body: Any) -> IdempotencyRequest:
         digest = hashlib.sha256(
-            json.dumps([method, path, body], sort_keys=True, default=str).encode()).hexdigest()
+            json.dumps([method, path, body], sort_keys=True, default=str).encode()
+        ).hexdigest()
         return cls(principal=principal, key=key, request_hash=digest)
 
 
@@ -52,11 +54,18 @@ class StoredResponse:
 
 async def recall(session: AsyncSession, request: IdempotencyRequest) -> StoredResponse | None:
     """The response already given to this key, or None; raises if the body differs."""
-    row = (await session.execute(
-        select(idempotency_table.c.request_hash, idempotency_table.c.status_code,
-               idempotency_table.c.response_body)
-        .where(idempotency_table.c.principal == request.principal,
-               idempotency_table.c.idempotency_key == request.key))).first()
+    row = (
+        await session.execute(
+            select(
+                idempotency_table.c.request_hash,
+                idempotency_table.c.status_code,
+                idempotency_table.c.response_body,
+            ).where(
+                idempotency_table.c.principal == request.principal,
+                idempotency_table.c.idempotency_key == request.key,
+            )
+        )
+    ).first()
     if row is None:
         return None
     if row.request_hash != request.request_hash:
@@ -64,18 +73,28 @@ async def recall(session: AsyncSession, request: IdempotencyRequest) -> StoredRe
     return StoredResponse(row.status_code, row.response_body)
 
 
-async def remember(session: AsyncSession, request: IdempotencyRequest, status_code: int,
-                   body: Any) -> None:
+async def remember(
+    session: AsyncSession, request: IdempotencyRequest, status_code: int, body: Any
+) -> None:
     """Store the response in the caller's transaction (a concurrent twin fails on the key)."""
-    await session.execute(insert(idempotency_table).values(
-        principal=request.principal, idempotency_key=request.key,
-        request_hash=request.request_hash, status_code=status_code, response_body=body,
-        created_at=utcnow()))
+    await session.execute(
+        insert(idempotency_table).values(
+            principal=request.principal,
+            idempotency_key=request.key,
+            request_hash=request.request_hash,
+            status_code=status_code,
+            response_body=body,
+            created_at=utcnow(),
+        )
+    )
 
 
-async def execute(uow: SqlUnitOfWork, handler: Callable[[Any], Awaitable[T]],
-                  render: Callable[[T], tuple[int, Any]],
-                  keyed: IdempotencyRequest | None = None) -> tuple[int, Any]:
+async def execute(
+    uow: SqlUnitOfWork,
+    handler: Callable[[Any], Awaitable[T]],
+    render: Callable[[T], tuple[int, Any]],
+    keyed: IdempotencyRequest | None = None,
+) -> tuple[int, Any]:
     """Run one command in one transaction and render its response.
 
     With an Idempotency-Key the rendered response is stored in the same transaction; a repeat

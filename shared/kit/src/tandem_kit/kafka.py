@@ -27,16 +27,20 @@ def client_options(settings: KafkaSettings, client_id: str) -> dict[str, object]
     }
     if settings.security_protocol in ("SSL", "SASL_SSL"):
         context = ssl.create_default_context(
-            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None)
+            cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None
+        )
         if settings.ssl_certfile:
-            context.load_cert_chain(str(settings.ssl_certfile),
-                                    str(settings.ssl_keyfile) if settings.ssl_keyfile else None)
+            context.load_cert_chain(
+                str(settings.ssl_certfile),
+                str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+            )
         options["ssl_context"] = context
     if settings.security_protocol.startswith("SASL"):
         options["sasl_mechanism"] = settings.sasl_mechanism
         options["sasl_plain_username"] = settings.sasl_username
         options["sasl_plain_password"] = (
-            settings.sasl_password.get_secret_value() if settings.sasl_password else None)
+            settings.sasl_password.get_secret_value() if settings.sasl_password else None
+        )
     return options
 
 
@@ -50,8 +54,9 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
     )
 
 
-def make_consumer(settings: KafkaSettings, group_id: str, topics: Iterable[str],
-                  **overrides: object) -> AIOKafkaConsumer:
+def make_consumer(
+    settings: KafkaSettings, group_id: str, topics: Iterable[str], **overrides: object
+) -> AIOKafkaConsumer:
     options = client_options(settings, group_id)
     options.pop("request_timeout_ms")
     return AIOKafkaConsumer(
@@ -72,12 +77,21 @@ def dlq_topic(group_id: str) -> str:
     return f"{group_id}.dlq"
 
 
-async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] | None = None,
-                        extra: Iterable[str] = (), *, timeout: float = 30.0) -> None:
+async def ensure_topics(
+    settings: KafkaSettings,
+    topics: Iterable[Topic] | None = None,
+    extra: Iterable[str] = (),
+    *,
+    timeout: float = 30.0,
+) -> None:
     """Create the registry's topics (and extra names, e.g. DLQs) where they are missing."""
     wanted = [
-        NewTopic(t.name, t.partitions, settings.replication_factor,
-                 topic_configs={"retention.ms": str(t.retention_ms)})
+        NewTopic(
+            t.name,
+            t.partitions,
+            settings.replication_factor,
+            topic_configs={"retention.ms": str(t.retention_ms)},
+        )
         for t in (REGISTRY if topics is None else topics)
     ] + [NewTopic(name, 1, settings.replication_factor) for name in extra]
     admin = AIOKafkaAdminClient(**client_options(settings, "admin"))

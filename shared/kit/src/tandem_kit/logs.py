@@ -26,13 +26,18 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter(service))
     if json:
-        handler.setFormatter(JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        ))
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
     else:
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)-7s %(service)s %(name)s [%(correlation_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)-7s %(service)s %(name)s [%(correlation_id)s] %(message)s"
+            )
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

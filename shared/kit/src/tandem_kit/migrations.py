@@ -40,8 +40,11 @@ def run_env(metadata: Sequence[MetaData]) -> None:
         _configure_and_run(connection, metadata)
         return
     if context.is_offline_mode():
-        context.configure(url=config.get_main_option("sqlalchemy.url"),
-                          target_metadata=list(metadata), literal_binds=True)
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=list(metadata),
+            literal_binds=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -60,6 +63,7 @@ async def upgrade(url: str, script_location: str, revision: str = "head") -> Non
     """Bring a database to ``revision``; safe to run on every start (no-op when current)."""
     if is_sqlite(url):
         from pathlib import Path
+
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -67,9 +71,11 @@ async def upgrade(url: str, script_location: str, revision: str = "head") -> Non
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
+
             def _run(sync_conn: Connection) -> None:
                 config.attributes["connection"] = sync_conn
                 command.upgrade(config, revision)
+
             await conn.run_sync(_run)
             await conn.commit()
     finally:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -28,8 +28,9 @@ def outbox_row(topic: Topic, envelope: Envelope) -> dict[str, Any]:
     correlation = envelope.correlation_id or context.current_correlation_id()
     causation = envelope.causation_id or context.causation_id.get()
     if correlation != envelope.correlation_id or causation != envelope.causation_id:
-        envelope = Envelope(**{**envelope.__dict__, "correlation_id": correlation,
-                               "causation_id": causation})
+        envelope = Envelope(
+            **{**envelope.__dict__, "correlation_id": correlation, "causation_id": causation}
+        )
     return {
         "event_id": envelope.id,
         "topic": topic.name,
@@ -56,13 +57,18 @@ class OutboxRelay:
     On PostgreSQL one relay per database is active (a session advisory lock); others stand by.
     """
 
-    def __init__(self, settings: ServiceSettings, engine: AsyncEngine,
-                 producer_factory: Callable[[], AIOKafkaProducer] | None = None) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        engine: AsyncEngine,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.service = settings.service_name
         self._producer_factory = producer_factory or (
-            lambda: make_producer(settings.kafka, f"{settings.service_name}-relay"))
+            lambda: make_producer(settings.kafka, f"{settings.service_name}-relay")
+        )
         self._producer: AIOKafkaProducer | None = None
         self._lock_conn: AsyncConnection | None = None
         self._failures = 0
@@ -79,7 +85,7 @@ class OutboxRelay:
                     self._failures = 0
                     if sent < self.settings.outbox_batch_size:
                         await _sleep_or_stop(stop, poll)
-                except (KafkaError, OSError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, KafkaError, OSError) as exc:
                     await self._on_failure(exc, stop)
         finally:
             await self.close()
@@ -87,11 +93,14 @@ class OutboxRelay:
     async def _on_failure(self, exc: BaseException, stop: asyncio.Event) -> None:
         self._failures += 1
         metrics.OUTBOX_FAILURES.labels(self.service).inc()
-        delay = min(self.settings.outbox_max_backoff_ms / 1000,
-                    self.settings.outbox_poll_interval_ms / 1000 * 2 ** self._failures)
-        log.warning("outbox relay cannot publish; retrying",
-                    extra={"error": repr(exc), "retry_in_s": round(delay, 3),
-                           "failures": self._failures})
+        delay = min(
+            self.settings.outbox_max_backoff_ms / 1000,
+            self.settings.outbox_poll_interval_ms / 1000 * 2**self._failures,
+        )
+        log.warning(
+            "outbox relay cannot publish; retrying",
+            extra={"error": repr(exc), "retry_in_s": round(delay, 3), "failures": self._failures},
+        )
         await self._drop_producer()
         await _sleep_or_stop(stop, delay)
 
@@ -114,8 +123,9 @@ class OutboxRelay:
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             if self.settings.kafka.create_topics:
-                await ensure_topics(self.settings.kafka,
-                                    timeout=self.settings.kafka.request_timeout_ms / 1000)
+                await ensure_topics(
+                    self.settings.kafka, timeout=self.settings.kafka.request_timeout_ms / 1000
+                )
             producer = self._producer_factory()
             try:
                 await producer.start()
@@ -136,30 +146,50 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish one batch of pending rows; returns how many were marked sent."""
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(outbox_table.c.id, outbox_table.c.topic, outbox_table.c.message_key,
-                       outbox_table.c.headers, outbox_table.c.payload)
+            rows = (
+                await conn.execute(
+                    select(
+                        outbox_table.c.id,
+                        outbox_table.c.topic,
+                        outbox_table.c.message_key,
+                        outbox_table.c.headers,
+                        outbox_table.c.payload,
+                    )
+                    .where(outbox_table.c.published_at.is_(None))
+                    .order_by(outbox_table.c.id)
+                    .limit(self.settings.outbox_batch_size)
+                )
+            ).all()
+            pending = await conn.scalar(
+                select(func.count())
+                .select_from(outbox_table)
                 .where(outbox_table.c.published_at.is_(None))
-                .order_by(outbox_table.c.id)
-                .limit(self.settings.outbox_batch_size)
-            )).all()
-            pending = await conn.scalar(select(func.count()).select_from(outbox_table)
-                                        .where(outbox_table.c.published_at.is_(None)))
+            )
             await conn.rollback()
         metrics.OUTBOX_PENDING.labels(self.service).set(pending or 0)
         if not rows:
             return 0
         producer = await self._ensure_producer()
         futures = [
-            await producer.send(row.topic, key=row.message_key.encode(), value=row.payload,
-                                headers=[(k, v.encode()) for k, v in row.headers])
+            await producer.send(
+                row.topic,
+                key=row.message_key.encode(),
+                value=row.payload,
+                headers=[(k, v.encode()) for k, v in row.headers],
+            )
             for row in rows
         ]
         results = await asyncio.gather(*futures, return_exceptions=True)
-        sent = [row for row, result in zip(rows, results, strict=True)
-                if not isinstance(result, BaseException)]
-        failed = [(row, result) for row, result in zip(rows, results, strict=True)
-                  if isinstance(result, BaseException)]
+        sent = [
+            row
+            for row, result in zip(rows, results, strict=True)
+            if not isinstance(result, BaseException)
+        ]
+        failed = [
+            (row, result)
+            for row, result in zip(rows, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
         await self._mark(sent, failed)
         for row in sent:
             metrics.OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
@@ -173,11 +203,14 @@ class OutboxRelay:
                 await conn.execute(
                     update(outbox_table)
                     .where(outbox_table.c.id.in_([row.id for row in sent]))
-                    .values(published_at=utcnow(), attempts=outbox_table.c.attempts + 1))
+                    .values(published_at=utcnow(), attempts=outbox_table.c.attempts + 1)
+                )
             for row, error in failed:
                 await conn.execute(
-                    update(outbox_table).where(outbox_table.c.id == row.id)
-                    .values(attempts=outbox_table.c.attempts + 1, last_error=repr(error)[:2000]))
+                    update(outbox_table)
+                    .where(outbox_table.c.id == row.id)
+                    .values(attempts=outbox_table.c.attempts + 1, last_error=repr(error)[:2000])
+                )
 
     async def close(self) -> None:
         await self._drop_producer()
@@ -190,21 +223,27 @@ class OutboxRelay:
 
 async def pending_count(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return int(await conn.scalar(
-            select(func.count()).select_from(outbox_table)
-            .where(outbox_table.c.published_at.is_(None))) or 0)
+        return int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(outbox_table)
+                .where(outbox_table.c.published_at.is_(None))
+            )
+            or 0
+        )
 
 
 async def purge_published(engine: AsyncEngine, older_than: timedelta) -> int:
     """Delete rows published long ago (the outbox is a queue, not an archive)."""
     async with engine.begin() as conn:
         result = await conn.execute(
-            delete(outbox_table).where(outbox_table.c.published_at < utcnow() - older_than))
+            delete(outbox_table).where(outbox_table.c.published_at < utcnow() - older_than)
+        )
         return result.rowcount or 0
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass

@@ -68,11 +68,14 @@ class Worker:
             await self.engine.dispose()
 
     async def ready_checks(self, probe: BrokerProbe) -> dict[str, str | None]:
-        checks: dict[str, str | None] = {"database": await database_ok(self.engine),
-                                         "broker": await probe.check()}
+        checks: dict[str, str | None] = {
+            "database": await database_ok(self.engine),
+            "broker": await probe.check(),
+        }
         for consumer in self.consumers:
             checks[f"consumer:{consumer.group_id}"] = (
-                None if consumer.ready.is_set() else "not yet assigned partitions")
+                None if consumer.ready.is_set() else "not yet assigned partitions"
+            )
         return checks
 
 
@@ -121,8 +124,15 @@ async def run_worker(definition: ServiceDefinition, settings: ServiceSettings) -
         probe = BrokerProbe(settings.kafka)
         app = FastAPI(title=f"{definition.name} worker", docs_url=None, redoc_url=None)
         app.include_router(health_router(lambda: worker.ready_checks(probe)))
-        server = _QuietServer(uvicorn.Config(app, host=settings.host, port=settings.worker_port,
-                                             log_config=None, access_log=False))
+        server = _QuietServer(
+            uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.worker_port,
+                log_config=None,
+                access_log=False,
+            )
+        )
     serving = asyncio.create_task(server.serve()) if server else None
     log.info("worker started", extra={"consumers": [c.group_id for c in worker.consumers]})
     try:
@@ -138,8 +148,9 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
     """`tandem-<service> api|worker|migrate` (with `--migrate` to upgrade before serving)."""
     parser = argparse.ArgumentParser(prog=f"tandem-{definition.name}")
     parser.add_argument("command", choices=["api", "worker", "migrate"])
-    parser.add_argument("--migrate", action="store_true",
-                        help="upgrade the database to head before starting")
+    parser.add_argument(
+        "--migrate", action="store_true", help="upgrade the database to head before starting"
+    )
     args = parser.parse_args(argv)
     settings = definition.settings()
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -150,8 +161,14 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
         if args.command == "migrate":
             return
     if args.command == "api":
-        config = uvicorn.Config(definition.build_app(settings), host=settings.host, port=settings.port,
-                                log_config=None, access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            definition.build_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
         uvicorn.Server(config).run()
     elif args.command == "worker":
         try:

@@ -41,8 +41,9 @@ class KafkaSettings(BaseSettings):
         if self.security_protocol.startswith("SASL") and not (
             self.sasl_mechanism and self.sasl_username and self.sasl_password
         ):
-            raise ValueError("SASL needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and "
-                             "KAFKA_SASL_PASSWORD")
+            raise ValueError(
+                "SASL needs KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
         return self
 
 
@@ -63,8 +64,10 @@ class AuthSettings(BaseSettings):
     def _no_default_secret_in_production(self) -> AuthSettings:
         if not self.development:
             if self.jwks_url is None and self.secret.get_secret_value() == DEV_SECRET:
-                raise ValueError("outside development set TANDEM_AUTH_JWKS_URL or a real "
-                                 "TANDEM_AUTH_SECRET (the development secret is refused)")
+                raise ValueError(
+                    "outside development set TANDEM_AUTH_JWKS_URL or a real "
+                    "TANDEM_AUTH_SECRET (the development secret is refused)"
+                )
         if any(a.startswith("HS") for a in self.algorithms):
             if len(self.secret.get_secret_value()) < 32:
                 raise ValueError("TANDEM_AUTH_SECRET must be at least 32 characters")

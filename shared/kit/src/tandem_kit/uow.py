@@ -42,10 +42,9 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
+        # close() rolls back anything uncommitted but, unlike rollback(), leaves loaded objects
+        # readable, so a read path may render what it loaded after the block.
+        await self.session.close()
 
     def track(self, aggregate: Aggregate) -> None:
         if not any(a is aggregate for a in self._seen):

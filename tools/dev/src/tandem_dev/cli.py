@@ -32,12 +32,18 @@ def run() -> int:
     try:
         system.start()
         s = system.settings
-        print(f"""
+        print(
+            f"""
 Tandem is running (data in {s.data_dir.resolve()}, logs in {s.data_dir.resolve()}/logs).
 
   Gateway (one base URL):  {system.gateway_url}        API docs: {system.gateway_url}/docs
-""" + "\n".join(f"  {svc:<12} service:   {system.service_url(svc)}        "
-                f"docs: {system.service_url(svc)}/docs" for svc in SERVICES) + f"""
+"""
+            + "\n".join(
+                f"  {svc:<12} service:   {system.service_url(svc)}        "
+                f"docs: {system.service_url(svc)}/docs"
+                for svc in SERVICES
+            )
+            + f"""
   Broker:                  {system.kafka_bootstrap}
 
 Get a development token:
@@ -47,7 +53,9 @@ Then call the API with it:
   curl -s {system.gateway_url}/api/v1/customers -H "authorization: Bearer $TOKEN"
 
 Press Ctrl-C to stop everything.
-""", flush=True)
+""",
+            flush=True,
+        )
         while True:
             time.sleep(1)
             if dead := system.dead():

@@ -57,10 +57,16 @@ class Process:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      start_new_session=True, preexec_fn=_die_with_parent)
+        log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         log.close()
 
     @property
@@ -144,15 +150,26 @@ class System:
         for service in SERVICES:
             module = f"tandem_{service}.cli"
             self.processes[f"{service}-api"] = Process(
-                f"{service}-api", [py, "-m", module, "api"], env,
-                f"{self.service_url(service)}/health/ready", logs / f"{service}-api.log")
+                f"{service}-api",
+                [py, "-m", module, "api"],
+                env,
+                f"{self.service_url(service)}/health/ready",
+                logs / f"{service}-api.log",
+            )
             self.processes[f"{service}-worker"] = Process(
-                f"{service}-worker", [py, "-m", module, "worker"], env,
+                f"{service}-worker",
+                [py, "-m", module, "worker"],
+                env,
                 f"http://{self.settings.host}:{self.settings.worker_port(service)}/health/ready",
-                logs / f"{service}-worker.log")
+                logs / f"{service}-worker.log",
+            )
         self.processes["gateway"] = Process(
-            "gateway", [py, "-m", "tandem_gateway.cli"], env, f"{self.gateway_url}/health/ready",
-            logs / "gateway.log")
+            "gateway",
+            [py, "-m", "tandem_gateway.cli"],
+            env,
+            f"{self.gateway_url}/health/ready",
+            logs / "gateway.log",
+        )
 
     def start(self) -> None:
         started = time.monotonic()
@@ -160,8 +177,11 @@ class System:
         bootstrap = self.kafka_bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
         if not bootstrap:
             self.progress(f"starting the embedded broker on port {self.settings.broker_port}")
-            self.broker = EmbeddedBroker(port=self.settings.broker_port, host=self.settings.host,
-                                         log_file=self.settings.data_dir / "logs" / "broker.log")
+            self.broker = EmbeddedBroker(
+                port=self.settings.broker_port,
+                host=self.settings.host,
+                log_file=self.settings.data_dir / "logs" / "broker.log",
+            )
             self.broker.start()
             bootstrap = self.broker.bootstrap_servers
         else:
@@ -189,8 +209,10 @@ class System:
         self.progress("migrating the four service databases")
         for service in SERVICES:
             definition = importlib.import_module(f"tandem_{service}.cli").DEFINITION
-            url = env.get(f"{service.upper()}_DATABASE_URL") or \
-                f"sqlite+aiosqlite:///{(self.settings.data_dir / f'{service}.db').resolve()}"
+            url = (
+                env.get(f"{service.upper()}_DATABASE_URL")
+                or f"sqlite+aiosqlite:///{(self.settings.data_dir / f'{service}.db').resolve()}"
+            )
             asyncio.run(upgrade(url, definition.migrations))
             self.progress(f"  {service} database is at the latest revision")
 
@@ -206,13 +228,15 @@ class System:
                     try:
                         if client.get(process.ready_url).status_code == 200:
                             pending.discard(name)
-                            self.progress(f"  {name} ready "
-                                          f"({len(names) - len(pending)}/{len(names)})")
+                            self.progress(
+                                f"  {name} ready ({len(names) - len(pending)}/{len(names)})"
+                            )
                     except httpx.HTTPError:
                         pass
                 if pending and time.monotonic() > deadline:
-                    tails = "\n".join(f"--- {n}\n{self.processes[n].log_tail(15)}"
-                                      for n in sorted(pending))
+                    tails = "\n".join(
+                        f"--- {n}\n{self.processes[n].log_tail(15)}" for n in sorted(pending)
+                    )
                     raise TimeoutError(f"not ready in time: {sorted(pending)}\n{tails}")
                 if pending:
                     time.sleep(0.2)

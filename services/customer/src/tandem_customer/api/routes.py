@@ -23,36 +23,52 @@ from tandem_kit.pagination import decode_cursor, encode_cursor
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
 WRITE = require_roles("sales_rep", "sales_manager", "service_agent")
-READ = require_roles("sales_rep", "sales_manager", "service_agent", "auditor", "buyer",
-                     "procurement_manager")
+READ = require_roles(
+    "sales_rep", "sales_manager", "service_agent", "auditor", "buyer", "procurement_manager"
+)
 CustomerId = Annotated[uuid.UUID, Path(description="customer id")]
 
 
 def _uow(request: Request) -> CustomerUnitOfWork:
-    return CustomerUnitOfWork(request.app.state.sessions)
+    return request.app.state.uow()
 
 
-def _public(customer) -> tuple[int, dict]:  # noqa: ANN001
+def _public(customer) -> tuple[int, dict]:
     return 201, CustomerPublic.of(customer).model_dump(mode="json")
 
 
-@router.post("", status_code=201, response_model=CustomerPublic, dependencies=[WRITE],
-             responses={422: {"description": "invalid field (named in detail[].field)"}})
-async def create_customer(body: CustomerCreate, request: Request, principal: CurrentPrincipal,
-                          keyed: IdempotencyKey) -> JSONResponse:
+@router.post(
+    "",
+    status_code=201,
+    response_model=CustomerPublic,
+    dependencies=[WRITE],
+    responses={422: {"description": "invalid field (named in detail[].field)"}},
+)
+async def create_customer(
+    body: CustomerCreate, request: Request, principal: CurrentPrincipal, keyed: IdempotencyKey
+) -> JSONResponse:
     """Register a customer (a prospect); publishes tandem.customer.customer.created.v1."""
-    cmd = RegisterCustomer(name=body.name, email=str(body.email),
-                           credit_limit=body.credit_limit.amount,
-                           currency=body.credit_limit.currency, legal_id=body.legal_id,
-                           owner=body.owner or principal.subject, industry=body.industry)
-    status, payload = await execute(_uow(request),
-                                    lambda uow: handlers.register_customer(cmd, uow),
-                                    _public, keyed)
+    cmd = RegisterCustomer(
+        name=body.name,
+        email=str(body.email),
+        credit_limit=body.credit_limit.amount,
+        currency=body.credit_limit.currency,
+        legal_id=body.legal_id,
+        owner=body.owner or principal.subject,
+        industry=body.industry,
+    )
+    status, payload = await execute(
+        _uow(request), lambda uow: handlers.register_customer(cmd, uow), _public, keyed
+    )
     return respond(status, payload)
 
 
-@router.get("/{customer_id}", response_model=CustomerPublic, dependencies=[READ],
-            responses={404: {"description": "no such customer"}})
+@router.get(
+    "/{customer_id}",
+    response_model=CustomerPublic,
+    dependencies=[READ],
+    responses={404: {"description": "no such customer"}},
+)
 async def get_customer(customer_id: CustomerId, request: Request) -> JSONResponse:
     async with _uow(request) as uow:
         customer = await uow.customers.get(customer_id)
@@ -75,32 +91,52 @@ async def list_customers(
             after = (datetime.fromisoformat(created), uuid.UUID(cid))
         except (TypeError, ValueError):
             from tandem_kit.pagination import BadCursor
+
             raise BadCursor() from None
     async with _uow(request) as uow:
         rows = await uow.customers.list(limit=limit + 1, after=after, status=status)
     page = rows[:limit]
-    nxt = encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)]) \
-        if len(rows) > limit else None
+    nxt = (
+        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
+        if len(rows) > limit
+        else None
+    )
     return CustomerPage(items=[CustomerPublic.of(c) for c in page], next=nxt)
 
 
 def _status_route(action: Literal["activate", "hold", "block", "archive"]) -> None:
-    async def change(customer_id: CustomerId, request: Request, if_match: IfMatch,
-                     body: StatusChange | None = None) -> JSONResponse:
-        cmd = ChangeCustomerStatus(customer_id=customer_id, action=action,
-                                   reason=body.reason if body else None,
-                                   expected_version=if_match)
+    async def change(
+        customer_id: CustomerId,
+        request: Request,
+        if_match: IfMatch,
+        body: StatusChange | None = None,
+    ) -> JSONResponse:
+        cmd = ChangeCustomerStatus(
+            customer_id=customer_id,
+            action=action,
+            reason=body.reason if body else None,
+            expected_version=if_match,
+        )
         status, payload = await execute(
-            _uow(request), lambda uow: handlers.change_customer_status(cmd, uow),
-            lambda c: (200, CustomerPublic.of(c).model_dump(mode="json")))
+            _uow(request),
+            lambda uow: handlers.change_customer_status(cmd, uow),
+            lambda c: (200, CustomerPublic.of(c).model_dump(mode="json")),
+        )
         return respond(status, payload)
 
     change.__name__ = f"{action}_customer"
-    router.add_api_route(f"/{{customer_id}}/{action}", change, methods=["POST"],
-                         response_model=CustomerPublic, dependencies=[WRITE],
-                         summary=f"{action.capitalize()} a customer",
-                         responses={409: {"description": "illegal transition"},
-                                    412: {"description": "stale If-Match"}})
+    router.add_api_route(
+        f"/{{customer_id}}/{action}",
+        change,
+        methods=["POST"],
+        response_model=CustomerPublic,
+        dependencies=[WRITE],
+        summary=f"{action.capitalize()} a customer",
+        responses={
+            409: {"description": "illegal transition"},
+            412: {"description": "stale If-Match"},
+        },
+    )
 
 
 for _action in ("activate", "hold", "block", "archive"):

@@ -17,8 +17,9 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class MoneyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(ge=0, max_digits=16, decimal_places=4,
-                            description="decimal string, e.g. \"5000.00\"")
+    amount: Decimal = Field(
+        ge=0, max_digits=16, decimal_places=4, description='decimal string, e.g. "5000.00"'
+    )
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
 
 
@@ -33,8 +34,9 @@ class CustomerCreate(BaseModel):
     name: Name
     email: EmailStr
     credit_limit: MoneyIn
-    legal_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                               max_length=64)] | None = None
+    legal_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
     owner: Annotated[str, StringConstraints(max_length=200)] | None = None
     industry: Annotated[str, StringConstraints(max_length=100)] | None = None
 
@@ -63,11 +65,22 @@ class CustomerPublic(BaseModel):
 
     @classmethod
     def of(cls, c: Customer) -> CustomerPublic:
-        return cls(id=c.id, name=c.name, email=c.email, legal_id=c.legal_id,
-                   credit_limit=MoneyOut(amount=format(c.credit_limit, "f"), currency=c.currency),
-                   status=c.status, owner=c.owner, industry=c.industry, segment=c.segment,
-                   tier=c.tier, merged_into=c.merged_into, version=c.version,
-                   created_at=c.created_at, updated_at=c.updated_at)
+        return cls(
+            id=c.id,
+            name=c.name,
+            email=c.email,
+            legal_id=c.legal_id,
+            credit_limit=MoneyOut(amount=format(c.credit_limit, "f"), currency=c.currency),
+            status=c.status,
+            owner=c.owner,
+            industry=c.industry,
+            segment=c.segment,
+            tier=c.tier,
+            merged_into=c.merged_into,
+            version=c.version,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
 
 
 class CustomerPage(BaseModel):

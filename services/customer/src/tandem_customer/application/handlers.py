@@ -8,11 +8,18 @@ from tandem_customer.domain.errors import CustomerNotFound
 from tandem_customer.domain.model import Customer
 from tandem_kit.errors import PreconditionFailed
 
+
 async def register_customer(cmd: RegisterCustomer, uow: CustomerUnitOfWork) -> Customer:
     """Create a prospect and publish tandem.customer.customer.created.v1."""
-    customer = Customer.register(name=cmd.name, email=cmd.email, credit_limit=cmd.credit_limit,
-                                 currency=cmd.currency, legal_id=cmd.legal_id, owner=cmd.owner,
-                                 industry=cmd.industry)
+    customer = Customer.register(
+        name=cmd.name,
+        email=cmd.email,
+        credit_limit=cmd.credit_limit,
+        currency=cmd.currency,
+        legal_id=cmd.legal_id,
+        owner=cmd.owner,
+        industry=cmd.industry,
+    )
     uow.customers.add(customer)
     return customer
 
@@ -23,7 +30,9 @@ async def change_customer_status(cmd: ChangeCustomerStatus, uow: CustomerUnitOfW
     if customer is None:
         raise CustomerNotFound(cmd.customer_id)
     if cmd.expected_version is not None and cmd.expected_version != customer.version:
-        raise PreconditionFailed(f"customer is at version {customer.version}, not "
-                                 f"{cmd.expected_version}", field="If-Match")
+        raise PreconditionFailed(
+            f"customer is at version {customer.version}, not {cmd.expected_version}",
+            field="If-Match",
+        )
     customer.change_status(cmd.action, cmd.reason)
     return customer

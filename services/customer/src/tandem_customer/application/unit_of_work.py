@@ -6,14 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tandem_customer.db.repositories import CustomerRepository
 from tandem_customer.db.tables import start_mappers
-from tandem_customer.events.publishing import translate
-from tandem_kit.uow import SqlUnitOfWork
+from tandem_kit.uow import SqlUnitOfWork, Translator
 
 
 class CustomerUnitOfWork(SqlUnitOfWork):
     customers: CustomerRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], translate: Translator) -> None:
         start_mappers()
         super().__init__(sessions, translate)
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tandem_customer.domain.model import Customer, CustomerStatus
 from tandem_customer.db.tables import customers
+from tandem_customer.domain.model import Customer, CustomerStatus
 
 
 class CustomerRepository:
-    def __init__(self, session: AsyncSession, track) -> None:  # noqa: ANN001
+    def __init__(self, session: AsyncSession, track) -> None:
         self.session = session
         self._track = track
 
@@ -30,8 +30,13 @@ class CustomerRepository:
             self._track(customer)
         return customer
 
-    async def list(self, *, limit: int, after: tuple[datetime, uuid.UUID] | None = None,
-                   status: CustomerStatus | None = None) -> list[Customer]:
+    async def list(
+        self,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        status: CustomerStatus | None = None,
+    ) -> list[Customer]:
         stmt = select(Customer).order_by(customers.c.created_at, customers.c.id).limit(limit)
         if status is not None:
             stmt = stmt.where(customers.c.status == status)

@@ -20,8 +20,16 @@ customers = Table(
     Column("legal_id", String(64), nullable=True),
     Column("credit_limit", Money, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("status", Enum(CustomerStatus, native_enum=False, length=20,
-                          values_callable=lambda e: [m.value for m in e]), nullable=False),
+    Column(
+        "status",
+        Enum(
+            CustomerStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        nullable=False,
+    ),
     Column("owner", String(200), nullable=True),
     Column("industry", String(100), nullable=True),
     Column("segment", String(100), nullable=True),
@@ -44,7 +52,9 @@ def start_mappers() -> None:
     if _mapped:
         return
     mapper_registry.map_imperatively(
-        Customer, customers,
-        version_id_col=customers.c.version, version_id_generator=False,
+        Customer,
+        customers,
+        version_id_col=customers.c.version,
+        version_id_generator=False,
     )
     _mapped = True

@@ -23,14 +23,26 @@ class CustomerStatus(StrEnum):
 
 # action -> (states it is allowed from, resulting state)
 TRANSITIONS: dict[str, tuple[frozenset[CustomerStatus], CustomerStatus]] = {
-    "activate": (frozenset({CustomerStatus.PROSPECT, CustomerStatus.ON_HOLD,
-                            CustomerStatus.BLOCKED}), CustomerStatus.ACTIVE),
+    "activate": (
+        frozenset({CustomerStatus.PROSPECT, CustomerStatus.ON_HOLD, CustomerStatus.BLOCKED}),
+        CustomerStatus.ACTIVE,
+    ),
     "hold": (frozenset({CustomerStatus.ACTIVE}), CustomerStatus.ON_HOLD),
-    "block": (frozenset({CustomerStatus.PROSPECT, CustomerStatus.ACTIVE,
-                         CustomerStatus.ON_HOLD}), CustomerStatus.BLOCKED),
-    "archive": (frozenset({CustomerStatus.PROSPECT, CustomerStatus.ACTIVE,
-                           CustomerStatus.ON_HOLD, CustomerStatus.BLOCKED}),
-                CustomerStatus.ARCHIVED),
+    "block": (
+        frozenset({CustomerStatus.PROSPECT, CustomerStatus.ACTIVE, CustomerStatus.ON_HOLD}),
+        CustomerStatus.BLOCKED,
+    ),
+    "archive": (
+        frozenset(
+            {
+                CustomerStatus.PROSPECT,
+                CustomerStatus.ACTIVE,
+                CustomerStatus.ON_HOLD,
+                CustomerStatus.BLOCKED,
+            }
+        ),
+        CustomerStatus.ARCHIVED,
+    ),
 }
 
 
@@ -71,19 +83,33 @@ class Customer:
         return pending
 
     @classmethod
-    def register(cls, *, name: str, email: str | None, credit_limit: Decimal, currency: str,
-                 legal_id: str | None = None, owner: str | None = None,
-                 industry: str | None = None, customer_id: uuid.UUID | None = None) -> Customer:
+    def register(
+        cls,
+        *,
+        name: str,
+        email: str | None,
+        credit_limit: Decimal,
+        currency: str,
+        legal_id: str | None = None,
+        owner: str | None = None,
+        industry: str | None = None,
+        customer_id: uuid.UUID | None = None,
+    ) -> Customer:
         """A new prospect; raises CustomerRegistered."""
         if not name.strip():
             raise InvalidCustomer("name must not be blank", field="name")
         if credit_limit < 0:
             raise InvalidCustomer("credit limit must not be negative", field="credit_limit")
-        customer = cls(id=customer_id or uuid.uuid4(), name=name.strip(),
-                       email=email.lower() if email else None,
-                       legal_id=legal_id.strip() if legal_id else None,
-                       credit_limit=credit_limit, currency=currency, owner=owner,
-                       industry=industry)
+        customer = cls(
+            id=customer_id or uuid.uuid4(),
+            name=name.strip(),
+            email=email.lower() if email else None,
+            legal_id=legal_id.strip() if legal_id else None,
+            credit_limit=credit_limit,
+            currency=currency,
+            owner=owner,
+            industry=industry,
+        )
         customer._events.append(events.CustomerRegistered(customer.id))
         return customer
 

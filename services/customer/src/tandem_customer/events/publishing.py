@@ -33,12 +33,21 @@ def translate(aggregate: Any, event: Any) -> Iterator[tuple[Topic, Envelope]]:
     if isinstance(aggregate, Customer):
         subject = str(aggregate.id)
         if isinstance(event, events.CustomerRegistered):
-            yield contract.CUSTOMERS, Envelope.wrap(
-                contract.CustomerCreated(**snapshot(aggregate)), subject=subject)
+            yield (
+                contract.CUSTOMERS,
+                Envelope.wrap(contract.CustomerCreated(**snapshot(aggregate)), subject=subject),
+            )
         elif isinstance(event, events.CustomerStatusChanged):
-            yield contract.CUSTOMERS, Envelope.wrap(
-                contract.CustomerStatusChanged(**snapshot(aggregate),
-                                               previous_status=event.previous_status,
-                                               reason=event.reason), subject=subject)
+            yield (
+                contract.CUSTOMERS,
+                Envelope.wrap(
+                    contract.CustomerStatusChanged(
+                        **snapshot(aggregate),
+                        previous_status=event.previous_status,
+                        reason=event.reason,
+                    ),
+                    subject=subject,
+                ),
+            )
         else:
             raise TypeError(f"no contract for {type(event).__name__}")

@@ -27,14 +27,20 @@ class CustomerCredit(BaseModel):
 
 
 @router.get("/{customer_id}", response_model=CustomerCredit, dependencies=[READ])
-async def get_customer_credit(customer_id: Annotated[uuid.UUID, Path()],
-                              request: Request) -> CustomerCredit:
+async def get_customer_credit(
+    customer_id: Annotated[uuid.UUID, Path()], request: Request
+) -> CustomerCredit:
     """Sales' view of a customer, built from customer events."""
-    async with SalesUnitOfWork(request.app.state.sessions) as uow:
+    uow: SalesUnitOfWork = request.app.state.uow()
+    async with uow:
         account = await uow.customers.get(customer_id)
     if account is None:
         raise NotFound(f"sales knows no customer {customer_id} (yet)", field="customer_id")
-    return CustomerCredit(customer_id=account.id, name=account.name, status=account.status,
-                          credit_limit={"amount": format(account.credit_limit, "f"),
-                                        "currency": account.currency},
-                          version=account.version, as_of=account.updated_at)
+    return CustomerCredit(
+        customer_id=account.id,
+        name=account.name,
+        status=account.status,
+        credit_limit={"amount": format(account.credit_limit, "f"), "currency": account.currency},
+        version=account.version,
+        as_of=account.updated_at,
+    )

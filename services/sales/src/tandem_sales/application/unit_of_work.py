@@ -6,16 +6,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tandem_kit.uow import SqlUnitOfWork
+from tandem_kit.uow import SqlUnitOfWork, Translator
 from tandem_sales.db.repositories import CustomerAccountRepository
 from tandem_sales.db.tables import start_mappers
-from tandem_sales.events.publishing import translate
 
 
 class SalesUnitOfWork(SqlUnitOfWork):
     customers: CustomerAccountRepository
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], translate: Translator) -> None:
         start_mappers()
         super().__init__(sessions, translate)
 

@@ -17,8 +17,9 @@ class CustomerAccountRepository:
         self.session = session
         self._track = track
 
-    async def get(self, customer_id: uuid.UUID, *, for_update: bool = False
-                  ) -> CustomerAccount | None:
+    async def get(
+        self, customer_id: uuid.UUID, *, for_update: bool = False
+    ) -> CustomerAccount | None:
         stmt = select(CustomerAccount).where(customer_accounts.c.id == customer_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -29,5 +30,7 @@ class CustomerAccountRepository:
 
     async def count(self) -> int:
         from sqlalchemy import func
-        return int(await self.session.scalar(
-            select(func.count()).select_from(customer_accounts)) or 0)
+
+        return int(
+            await self.session.scalar(select(func.count()).select_from(customer_accounts)) or 0
+        )

@@ -15,18 +15,29 @@ from tandem_sales.domain.customers import CustomerAccount
 CUSTOMER_READ_MODEL_GROUP = group("sales.customer-read-model").group_id
 
 
-async def on_customer_snapshot(envelope: Envelope[contract.CustomerSnapshot],
-                               uow: SalesUnitOfWork) -> None:
+async def on_customer_snapshot(
+    envelope: Envelope[contract.CustomerSnapshot], uow: SalesUnitOfWork
+) -> None:
     data = envelope.data
-    await handlers.when_customer_changed(CustomerAccount(
-        id=data.customer_id, name=data.name, status=data.status,
-        credit_limit=data.credit_limit.amount, currency=data.credit_limit.currency,
-        version=data.version, updated_at=envelope.time, merged_into=data.merged_into), uow)
+    await handlers.when_customer_changed(
+        CustomerAccount(
+            id=data.customer_id,
+            name=data.name,
+            status=data.status,
+            credit_limit=data.credit_limit.amount,
+            currency=data.credit_limit.currency,
+            version=data.version,
+            updated_at=envelope.time,
+            merged_into=data.merged_into,
+        ),
+        uow,
+    )
 
 
 def customer_subscription() -> Subscription:
-    snapshot_events = [e for e in contract.CUSTOMERS.events
-                       if issubclass(e, contract.CustomerSnapshot)]
+    snapshot_events = [
+        e for e in contract.CUSTOMERS.events if issubclass(e, contract.CustomerSnapshot)
+    ]
     return Subscription(contract.CUSTOMERS, {e: on_customer_snapshot for e in snapshot_events})
 
 

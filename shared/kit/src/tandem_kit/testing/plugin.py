@@ -151,7 +151,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-async def eventually(predicate, timeout: float = 20.0, interval: float = 0.05):  # noqa: ANN001, ANN201
+async def eventually(predicate, timeout: float = 20.0, interval: float = 0.05):
     """Await ``predicate()`` (sync or async) until it returns a truthy value or time runs out."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -168,3 +168,23 @@ async def eventually(predicate, timeout: float = 20.0, interval: float = 0.05): 
 def pytest_configure(config: pytest.Config) -> None:
     # Tests sign their own tokens with the development secret.
     os.environ.setdefault("TANDEM_AUTH_DEVELOPMENT", "true")
+
+
+def bearer(subject: str = "tester", roles: tuple[str, ...] = ("admin",)) -> dict[str, str]:
+    """Authorization header with a development token (the test settings' secret)."""
+    from tandem_kit.auth import TokenVerifier
+    from tandem_kit.settings import AuthSettings
+
+    token = TokenVerifier(AuthSettings(development=True)).issue(subject, list(roles))
+    return {"Authorization": f"Bearer {token}"}
+
+
+@asynccontextmanager
+async def service_client(app):
+    """An httpx client over an ASGI app, with the app's lifespan running."""
+    import httpx
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
