@@ -10,6 +10,7 @@ from tandem_gateway.routing import owner_of
 from tandem_kit import context
 from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.http import CORRELATION_HEADER
+from tandem_kit.permissions import POLICY, access_for_method, allowed
 
 FORWARDED_REQUEST_HEADERS = (
     "authorization",
@@ -48,6 +49,16 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
         return JSONResponse(
             status_code=404,
             content={"detail": f"no resource /api/v1/{path.split('/', 1)[0]}", "field": "path"},
+        )
+    resource = path.split("/", 1)[0]
+    access = access_for_method(request.method)
+    if not allowed(principal, resource, access):
+        needed = sorted(POLICY.get(resource, {}).get(access, frozenset()) | {"admin"})
+        return JSONResponse(
+            status_code=403,
+            content={
+                "detail": f"{access} on {resource} needs one of the roles: {', '.join(needed)}"
+            },
         )
     settings = request.app.state.settings
     body = await _read_body(request, settings.max_body_bytes)

@@ -16,16 +16,15 @@ from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.domain.errors import CustomerNotFound
 from tandem_customer.domain.model import CustomerStatus
 from tandem_kit.api import IdempotencyKey, IfMatch, PageLimit, respond
-from tandem_kit.auth import CurrentPrincipal, require_roles
+from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.idempotency import execute
 from tandem_kit.pagination import decode_cursor, encode_cursor
+from tandem_kit.permissions import require
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
-WRITE = require_roles("sales_rep", "sales_manager", "service_agent")
-READ = require_roles(
-    "sales_rep", "sales_manager", "service_agent", "auditor", "buyer", "procurement_manager"
-)
+WRITE = require("customers", "write")
+READ = require("customers", "read")
 CustomerId = Annotated[uuid.UUID, Path(description="customer id")]
 
 

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 
-from tandem_kit.auth import require_roles
 from tandem_kit.errors import NotFound
+from tandem_kit.permissions import require
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 
 router = APIRouter(prefix="/api/v1/customer-credit", tags=["customer credit"])
-READ = require_roles("sales_rep", "sales_manager", "auditor")
+READ = require("customer-credit", "read")
 
 
 class CustomerCredit(BaseModel):
