@@ -163,3 +163,13 @@ def test_no_secret_is_in_a_manifest_or_values_file(rendered: list[dict]) -> None
             for env in container.get("env", []):
                 if any(s in env["name"] for s in secret_names):
                     assert "valueFrom" in env and "value" not in env, env["name"]
+
+
+def test_workers_roll_without_a_surge_pod_that_could_find_no_partition(
+        rendered: list[dict]) -> None:
+    for name, deployment in by_kind(rendered, "Deployment").items():
+        rolling = deployment["spec"]["strategy"]["rollingUpdate"]
+        if name.endswith("-worker"):
+            assert rolling == {"maxSurge": 0, "maxUnavailable": 1}
+        else:
+            assert rolling == {"maxSurge": 1, "maxUnavailable": 0}

@@ -96,9 +96,12 @@ def _pod(values: dict, service: str, component: str, container: dict, *, kafka: 
 
 
 def _deployment(service: str, component: str, pod: dict, scaling: dict) -> dict:
+    # A worker beyond the partition count gets none and never turns ready, so a surge pod
+    # could stall a rollout: workers replace one pod at a time instead.
+    rolling = {"maxSurge": 0, "maxUnavailable": 1} if component == "worker" else \
+        {"maxSurge": 1, "maxUnavailable": 0}
     spec: dict = {"selector": {"matchLabels": selector(service, component)},
-                  "strategy": {"type": "RollingUpdate",
-                               "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                  "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling},
                   "template": pod}
     if not scaling.get("autoscaling"):
         spec = {"replicas": scaling["replicas"], **spec}
