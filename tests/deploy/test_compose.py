@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tandem_dev.manifests.validate import compose_errors, yaml_lint
-from tandem_dev.settings_doc import SERVICE_SETTINGS, _load
+from tandem_dev.settings_doc import variables
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -19,17 +19,6 @@ SERVICES = {"customer": 8001, "sales": 8002, "supplier": 8003, "procurement": 80
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
-
-
-def known_variables() -> set[str]:
-    """Every environment variable a Tandem process reads (from the Settings classes)."""
-    from tandem_kit.settings import AuthSettings, KafkaSettings
-
-    names = set()
-    for cls in (KafkaSettings, AuthSettings, *(_load(t) for t in SERVICE_SETTINGS.values())):
-        prefix = str(cls.model_config.get("env_prefix", "")).upper()
-        names |= {f"{prefix}{field.upper()}" for field in cls.model_fields}
-    return names
 
 
 def test_compose_file_is_valid_yaml_and_matches_the_compose_schema() -> None:
@@ -84,7 +73,7 @@ def test_each_service_has_its_own_database_migrations_first_and_health_checks(
 
 
 def test_every_variable_given_to_a_tandem_process_is_a_real_setting(compose: dict) -> None:
-    known = known_variables()
+    known = variables()
     for name, service in compose["services"].items():
         if "build" not in service:
             continue

@@ -173,3 +173,20 @@ def test_workers_roll_without_a_surge_pod_that_could_find_no_partition(
             assert rolling == {"maxSurge": 0, "maxUnavailable": 1}
         else:
             assert rolling == {"maxSurge": 1, "maxUnavailable": 0}
+
+
+def test_every_variable_given_to_a_process_is_a_real_setting(rendered: list[dict]) -> None:
+    from tandem_dev.settings_doc import variables
+
+    known = variables()
+    configmaps = by_kind(rendered, "ConfigMap")
+    for name, configmap in configmaps.items():
+        unknown = set(configmap["data"]) - known
+        assert not unknown, f"ConfigMap {name}: {sorted(unknown)} are not settings"
+    workloads = [*by_kind(rendered, "Deployment").values(), *by_kind(rendered, "Job").values()]
+    for workload in workloads:
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            unknown = {e["name"] for e in container.get("env", [])} - known
+            assert not unknown, f"{workload['metadata']['name']}: {sorted(unknown)}"
+            for source in container.get("envFrom", []):
+                assert source["configMapRef"]["name"] in configmaps

@@ -160,3 +160,9 @@ def write(root: Path, rendered: dict[str, str]) -> list[str]:
 def diff(root: Path, rendered: dict[str, str]) -> list[str]:
     return [p for p, text in rendered.items()
             if not (root / p).exists() or (root / p).read_text() != text]
+
+
+def variables() -> set[str]:
+    """Every environment variable a Tandem process reads (services, gateway, broker, tokens)."""
+    classes = (KafkaSettings, AuthSettings, *(_load(t) for t in SERVICE_SETTINGS.values()))
+    return {f"{_prefix(cls)}{name.upper()}" for cls in classes for name in cls.model_fields}
