@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem_dev.manifests.validate import (
-    kubernetes_errors, kustomize, load_documents, yaml_lint)
+from tandem_dev.manifests.validate import kubernetes_errors, kustomize, load_documents, yaml_lint
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "deploy/kubernetes"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tandem_dev.manifests.common import (
-    PART_OF, SERVICES, WORKER_PORT, app_name, selector)
+from tandem_dev.manifests.common import PART_OF, SERVICES, WORKER_PORT, app_name, selector
 
 
 def _policy(name: str, pod_selector: dict, ingress: list | None, egress: list | None,

@@ -8,7 +8,15 @@ import json
 
 from tandem_contracts.consumers import GROUPS
 from tandem_dev.manifests.common import (
-    DATA_DIR, PART_OF, SERVICES, WORKER_PORT, app_name, image, labels, selector)
+    DATA_DIR,
+    PART_OF,
+    SERVICES,
+    WORKER_PORT,
+    app_name,
+    image,
+    labels,
+    selector,
+)
 
 KAFKA_CA_DIR = "/etc/tandem/kafka-ca"
 COMMON_CONFIG = "tandem-common"
