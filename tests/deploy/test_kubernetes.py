@@ -164,14 +164,12 @@ def test_no_secret_is_in_a_manifest_or_values_file(rendered: list[dict]) -> None
                     assert "valueFrom" in env and "value" not in env, env["name"]
 
 
-def test_workers_roll_without_a_surge_pod_that_could_find_no_partition(
-        rendered: list[dict]) -> None:
-    for name, deployment in by_kind(rendered, "Deployment").items():
+def test_deployments_roll_by_starting_a_new_pod_before_stopping_an_old_one(
+    rendered: list[dict],
+) -> None:
+    for deployment in by_kind(rendered, "Deployment").values():
         rolling = deployment["spec"]["strategy"]["rollingUpdate"]
-        if name.endswith("-worker"):
-            assert rolling == {"maxSurge": 0, "maxUnavailable": 1}
-        else:
-            assert rolling == {"maxSurge": 1, "maxUnavailable": 0}
+        assert rolling == {"maxSurge": 1, "maxUnavailable": 0}
 
 
 def test_every_variable_given_to_a_process_is_a_real_setting(rendered: list[dict]) -> None:

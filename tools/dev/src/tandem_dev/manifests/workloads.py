@@ -104,10 +104,9 @@ def _pod(values: dict, service: str, component: str, container: dict, *, kafka: 
 
 
 def _deployment(service: str, component: str, pod: dict, scaling: dict) -> dict:
-    # A worker beyond the partition count gets none and never turns ready, so a surge pod
-    # could stall a rollout: workers replace one pod at a time instead.
-    rolling = {"maxSurge": 0, "maxUnavailable": 1} if component == "worker" else \
-        {"maxSurge": 1, "maxUnavailable": 0}
+    # A new pod is ready before an old one stops. A surge worker beyond the partition count
+    # joins its groups with no partitions: ready and idle until the old pod leaves.
+    rolling = {"maxSurge": 1, "maxUnavailable": 0}
     spec: dict = {"selector": {"matchLabels": selector(service, component)},
                   "strategy": {"type": "RollingUpdate", "rollingUpdate": rolling},
                   "template": pod}
