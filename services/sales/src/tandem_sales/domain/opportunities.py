@@ -24,7 +24,11 @@ class Stage(StrEnum):
 OPEN_STAGES = frozenset({Stage.QUALIFICATION, Stage.PROPOSAL, Stage.NEGOTIATION})
 # Default win probability per stage (percent); deployments configure their own.
 DEFAULT_PROBABILITIES: dict[str, int] = {
-    "qualification": 10, "proposal": 40, "negotiation": 70, "won": 100, "lost": 0,
+    "qualification": 10,
+    "proposal": 40,
+    "negotiation": 70,
+    "won": 100,
+    "lost": 0,
 }
 
 
@@ -70,9 +74,16 @@ class Opportunity(Aggregate):
 
     @classmethod
     def open(
-        cls, *, customer_id: uuid.UUID, name: str, amount: Decimal, currency: str,
-        owner: str | None, probabilities: Mapping[str, int],
-        expected_close: date | None = None, lead_id: uuid.UUID | None = None,
+        cls,
+        *,
+        customer_id: uuid.UUID,
+        name: str,
+        amount: Decimal,
+        currency: str,
+        owner: str | None,
+        probabilities: Mapping[str, int],
+        expected_close: date | None = None,
+        lead_id: uuid.UUID | None = None,
     ) -> Opportunity:
         """A new opportunity in qualification; raises OpportunityChanged."""
         if not name.strip():
@@ -80,9 +91,15 @@ class Opportunity(Aggregate):
         if amount < 0:
             raise InvalidInput("amount must not be negative", field="amount")
         opp = cls(
-            id=uuid.uuid4(), customer_id=customer_id, name=name.strip(), amount=money(amount),
-            currency=currency, probability=probabilities[Stage.QUALIFICATION],
-            expected_close=expected_close, owner=owner, lead_id=lead_id,
+            id=uuid.uuid4(),
+            customer_id=customer_id,
+            name=name.strip(),
+            amount=money(amount),
+            currency=currency,
+            probability=probabilities[Stage.QUALIFICATION],
+            expected_close=expected_close,
+            owner=owner,
+            lead_id=lead_id,
         )
         opp._events.append(OpportunityChanged(opp.id))
         return opp

@@ -88,14 +88,23 @@ class SalesOrder(Aggregate):
 
     @classmethod
     def draft(
-        cls, *, customer_id: uuid.UUID, currency: str, lines: list[OrderLine],
-        owner: str | None = None, quote_id: uuid.UUID | None = None,
+        cls,
+        *,
+        customer_id: uuid.UUID,
+        currency: str,
+        lines: list[OrderLine],
+        owner: str | None = None,
+        quote_id: uuid.UUID | None = None,
         order_id: uuid.UUID | None = None,
     ) -> SalesOrder:
         """A new draft; raises OrderChanged (status draft: no demand, no credit)."""
         order = cls(
-            id=order_id or uuid.uuid4(), customer_id=customer_id, currency=currency,
-            lines=check_lines(lines), owner=owner, quote_id=quote_id,
+            id=order_id or uuid.uuid4(),
+            customer_id=customer_id,
+            currency=currency,
+            lines=check_lines(lines),
+            owner=owner,
+            quote_id=quote_id,
         )
         order._events.append(events.OrderChanged(order.id))
         return order
@@ -110,7 +119,7 @@ class SalesOrder(Aggregate):
 
     def confirm(self, account: CustomerAccount, *, merged_open: Decimal = ZERO) -> None:
         """Reserve the total on ``account`` (the surviving customer) or refuse with a reason."""
-        self._require("confirm")
+        self.require("confirm")
         account.reserve(self.total, self.currency, merged_open=merged_open)
         self.customer_id = account.id
         self.credit_account_id = account.id
@@ -119,8 +128,12 @@ class SalesOrder(Aggregate):
         self._changed(events.OrderConfirmed(self.id))
 
     def change_lines(
-        self, lines: list[OrderLine], *, holder: CustomerAccount | None = None,
-        account: CustomerAccount | None = None, merged_open: Decimal = ZERO,
+        self,
+        lines: list[OrderLine],
+        *,
+        holder: CustomerAccount | None = None,
+        account: CustomerAccount | None = None,
+        merged_open: Decimal = ZERO,
     ) -> None:
         """Replace the lines of a draft or confirmed order.
 
@@ -142,13 +155,13 @@ class SalesOrder(Aggregate):
         self._changed(events.OrderChanged(self.id))
 
     def fulfil(self) -> None:
-        self._require("fulfil")
+        self.require("fulfil")
         self.status = OrderStatus.FULFILLED
         self._changed(events.OrderFulfilled(self.id))
 
     def close(self, holder: CustomerAccount | None) -> None:
         """Closed (delivered and settled): the total stops counting against credit."""
-        self._require("close")
+        self.require("close")
         self._release(holder)
         self.status = OrderStatus.CLOSED
         self._changed(events.OrderClosed(self.id))
@@ -157,7 +170,7 @@ class SalesOrder(Aggregate):
         """Cancel a draft or confirmed order; a confirmed one frees its credit."""
         if not reason or not reason.strip():
             raise InvalidInput("cancelling an order needs a reason", field="reason")
-        self._require("cancel")
+        self.require("cancel")
         if self.status == OrderStatus.CONFIRMED:
             self._release(holder)
         self.status = OrderStatus.CANCELLED
@@ -168,7 +181,8 @@ class SalesOrder(Aggregate):
         if holder is not None:
             holder.release(self.total)
 
-    def _require(self, action: str) -> None:
+    def require(self, action: str) -> None:
+        """Raise IllegalTransition (naming the allowed actions) unless ``action`` may happen now."""
         sources, _ = TRANSITIONS[action]
         if self.status not in sources:
             raise IllegalTransition("order", self.status, action, allowed_actions(self.status))

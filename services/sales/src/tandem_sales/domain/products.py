@@ -31,21 +31,36 @@ class Product(Aggregate):
 
     @classmethod
     def create(
-        cls, *, sku: str, name: str, unit: str, list_price: Decimal, currency: str,
+        cls,
+        *,
+        sku: str,
+        name: str,
+        unit: str,
+        list_price: Decimal,
+        currency: str,
         active: bool = True,
     ) -> Product:
         """A new catalog entry; raises ProductChanged."""
         _check_price(list_price)
         product = cls(
-            id=uuid.uuid4(), sku=sku.strip(), name=name.strip(), unit=unit.strip(),
-            list_price=money(list_price), currency=currency, active=active,
+            id=uuid.uuid4(),
+            sku=sku.strip(),
+            name=name.strip(),
+            unit=unit.strip(),
+            list_price=money(list_price),
+            currency=currency,
+            active=active,
         )
         product._events.append(ProductChanged(product.id))
         return product
 
     def change(
-        self, *, name: str | None = None, unit: str | None = None,
-        list_price: Decimal | None = None, currency: str | None = None,
+        self,
+        *,
+        name: str | None = None,
+        unit: str | None = None,
+        list_price: Decimal | None = None,
+        currency: str | None = None,
         active: bool | None = None,
     ) -> bool:
         """Apply the given fields; records ProductChanged only if something changed."""
@@ -54,8 +69,13 @@ class Product(Aggregate):
             list_price = money(list_price)
         changes = {
             k: v
-            for k, v in {"name": name, "unit": unit, "list_price": list_price,
-                         "currency": currency, "active": active}.items()
+            for k, v in {
+                "name": name,
+                "unit": unit,
+                "list_price": list_price,
+                "currency": currency,
+                "active": active,
+            }.items()
             if v is not None and getattr(self, k) != v
         }
         if not changes:

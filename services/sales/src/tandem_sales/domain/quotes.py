@@ -1,4 +1,4 @@
-"""Quotes: priced lines with discounts and a validity; draft -> sent -> accepted|rejected|expired."""
+"""Quotes: priced lines, discounts, validity; draft -> sent -> accepted | rejected | expired."""
 
 from __future__ import annotations
 
@@ -73,8 +73,14 @@ class Quote(Aggregate):
 
     @classmethod
     def draft(
-        cls, *, customer_id: uuid.UUID, currency: str, valid_until: date,
-        lines: list[QuoteLine], today: date, owner: str | None = None,
+        cls,
+        *,
+        customer_id: uuid.UUID,
+        currency: str,
+        valid_until: date,
+        lines: list[QuoteLine],
+        today: date,
+        owner: str | None = None,
         opportunity_id: uuid.UUID | None = None,
     ) -> Quote:
         """A new draft quote; raises QuoteChanged."""
@@ -89,8 +95,13 @@ class Quote(Aggregate):
         if valid_until < today:
             raise InvalidInput("valid_until is in the past", field="valid_until")
         quote = cls(
-            id=uuid.uuid4(), customer_id=customer_id, currency=currency,
-            valid_until=valid_until, lines=lines, owner=owner, opportunity_id=opportunity_id,
+            id=uuid.uuid4(),
+            customer_id=customer_id,
+            currency=currency,
+            valid_until=valid_until,
+            lines=lines,
+            owner=owner,
+            opportunity_id=opportunity_id,
         )
         quote._events.append(QuoteChanged(quote.id))
         return quote
