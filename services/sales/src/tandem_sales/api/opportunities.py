@@ -22,6 +22,7 @@ from tandem_sales.api.schemas import (
 from tandem_sales.application import pipeline, queries
 from tandem_sales.application.commands import MoveOpportunity, OpenOpportunity
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
+from tandem_sales.domain.base import show
 from tandem_sales.domain.opportunities import Stage
 from tandem_sales.settings import SalesSettings
 
@@ -187,8 +188,8 @@ def _buckets(buckets, label: str) -> list[dict]:
             label: key,
             "currency": currency,
             "count": b.count,
-            "amount": {"amount": format(b.amount, "f"), "currency": currency},
-            "weighted_amount": {"amount": format(b.weighted, "f"), "currency": currency},
+            "amount": {"amount": show(b.amount), "currency": currency},
+            "weighted_amount": {"amount": show(b.weighted), "currency": currency},
         }
         for (key, currency), b in buckets.items()
     ]

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tandem_sales.application.commands import LineInput
+from tandem_sales.domain.base import show
 from tandem_sales.domain.opportunities import Opportunity, Stage
 from tandem_sales.domain.orders import SalesOrder, allowed_actions
 from tandem_sales.domain.products import Product
@@ -47,7 +48,7 @@ class MoneyOut(BaseModel):
 
 
 def money_out(amount: Decimal, currency: str) -> MoneyOut:
-    return MoneyOut(amount=format(amount, "f"), currency=currency)
+    return MoneyOut(amount=show(amount), currency=currency)
 
 
 class ProductCreate(Strict):
@@ -228,9 +229,9 @@ class QuotePublic(BaseModel):
                 QuoteLinePublic(
                     line_id=ln.line_id,
                     sku=ln.sku,
-                    quantity=format(ln.quantity, "f"),
+                    quantity=show(ln.quantity),
                     unit_price=money_out(ln.unit_price, c),
-                    discount=format(ln.discount, "f"),
+                    discount=show(ln.discount),
                     net_unit_price=money_out(ln.net_unit_price, c),
                     total=money_out(ln.total, c),
                 )
@@ -293,7 +294,7 @@ class OrderPublic(BaseModel):
                 OrderLinePublic(
                     line_id=ln.line_id,
                     sku=ln.sku,
-                    quantity=format(ln.quantity, "f"),
+                    quantity=show(ln.quantity),
                     unit_price=money_out(ln.unit_price, c),
                     requested_date=ln.requested_date,
                     total=money_out(ln.total, c),

@@ -10,7 +10,7 @@ from decimal import Decimal
 from tandem_sales.application.common import visible
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 from tandem_sales.domain.access import Actor
-from tandem_sales.domain.base import money
+from tandem_sales.domain.base import money, show
 from tandem_sales.domain.forecast import Forecast, PipelineEntry, forecast
 
 
@@ -35,9 +35,7 @@ async def orders_summary(uow: SalesUnitOfWork, actor: Actor, now: datetime) -> d
         value[currency] += money(quantity * unit_price)
     return {
         "confirmed_today": len(ids),
-        "confirmed_today_value": [
-            {"amount": format(value[c], "f"), "currency": c} for c in sorted(value)
-        ],
+        "confirmed_today_value": [{"amount": show(value[c]), "currency": c} for c in sorted(value)],
         "since": since.isoformat(),
     }
 

@@ -38,3 +38,14 @@ class Aggregate:
         self.version += 1
         self.updated_at = now()
         self._events.append(event)
+
+
+def normal(amount: Decimal) -> Decimal:
+    """One spelling for an amount wherever it is shown: two places unless more are there
+    (what the database's Money column returns too)."""
+    cents = amount.quantize(Decimal("0.01"))
+    return cents if cents == amount else amount.normalize()
+
+
+def show(amount: Decimal) -> str:
+    return format(normal(amount), "f")

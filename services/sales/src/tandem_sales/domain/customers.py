@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from tandem_sales.domain.base import show
 from tandem_sales.domain.errors import ConfirmationRefused
 
 # Statuses in which a customer may not get new confirmed orders.
@@ -110,9 +111,10 @@ class CustomerAccount:
         if open_total + amount > self.credit_limit:
             raise ConfirmationRefused(
                 "credit_limit_exceeded",
-                f"confirming {amount} {currency} would bring {self.name}'s open orders to "
-                f"{open_total + amount} {currency}, over the credit limit of "
-                f"{self.credit_limit} {currency} (available {self.credit_limit - open_total})",
+                f"confirming {show(amount)} {currency} would bring {self.name}'s open orders to "
+                f"{show(open_total + amount)} {currency}, over the credit limit of "
+                f"{show(self.credit_limit)} {currency} "
+                f"(available {show(self.credit_limit - open_total)})",
                 credit_limit=_money(self.credit_limit, self.currency),
                 open_total=_money(open_total, self.currency),
                 order_total=_money(amount, currency),
@@ -121,7 +123,7 @@ class CustomerAccount:
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": format(amount, "f"), "currency": currency}
+    return {"amount": show(amount), "currency": currency}
 
 
 def merged_open_total(survivor: CustomerAccount, merged: list[CustomerAccount]) -> Decimal:

@@ -9,6 +9,7 @@ from tandem_contracts import Envelope, Money
 from tandem_contracts import sales as contract
 from tandem_contracts.topics import Topic
 from tandem_sales.domain import events
+from tandem_sales.domain.base import normal
 from tandem_sales.domain.opportunities import Opportunity, OpportunityChanged
 from tandem_sales.domain.orders import SalesOrder
 from tandem_sales.domain.products import Product, ProductChanged
@@ -25,13 +26,13 @@ def order_state(order: SalesOrder) -> dict[str, Any]:
             contract.OrderLine(
                 line_id=line.line_id,
                 sku=line.sku,
-                quantity=line.quantity,
-                unit_price=Money(amount=line.unit_price, currency=order.currency),
+                quantity=normal(line.quantity),
+                unit_price=Money(amount=normal(line.unit_price), currency=order.currency),
                 requested_date=line.requested_date,
             )
             for line in order.lines
         ],
-        "total": Money(amount=order.total, currency=order.currency),
+        "total": Money(amount=normal(order.total), currency=order.currency),
         "owner": order.owner,
         "quote_id": order.quote_id,
         "confirmed_at": order.confirmed_at,
@@ -53,7 +54,7 @@ def _order(order: SalesOrder, event: events.OrderEvent) -> contract.OrderSnapsho
 
 def _quote(quote: Quote) -> contract.QuoteChanged:
     def m(amount: Any) -> Money:
-        return Money(amount=amount, currency=quote.currency)
+        return Money(amount=normal(amount), currency=quote.currency)
 
     return contract.QuoteChanged(
         quote_id=quote.id,
@@ -64,9 +65,9 @@ def _quote(quote: Quote) -> contract.QuoteChanged:
             contract.QuoteLine(
                 line_id=line.line_id,
                 sku=line.sku,
-                quantity=line.quantity,
+                quantity=normal(line.quantity),
                 unit_price=m(line.unit_price),
-                discount_percent=line.discount,
+                discount_percent=normal(line.discount),
                 net_unit_price=m(line.net_unit_price),
                 total=m(line.total),
             )
@@ -87,7 +88,7 @@ def _opportunity(opp: Opportunity) -> contract.OpportunityChanged:
         version=opp.version,
         name=opp.name,
         stage=opp.stage.value,
-        amount=Money(amount=opp.amount, currency=opp.currency),
+        amount=Money(amount=normal(opp.amount), currency=opp.currency),
         probability=opp.probability,
         owner=opp.owner,
         lead_id=opp.lead_id,
@@ -103,7 +104,7 @@ def _product(product: Product) -> contract.ProductChanged:
         sku=product.sku,
         name=product.name,
         unit=product.unit,
-        list_price=Money(amount=product.list_price, currency=product.currency),
+        list_price=Money(amount=normal(product.list_price), currency=product.currency),
         active=product.active,
     )
 
