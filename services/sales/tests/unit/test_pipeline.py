@@ -98,7 +98,13 @@ def test_the_forecast_weights_by_probability_and_groups_by_stage_month_and_owner
     proposal = f.by_stage[("proposal", "EUR")]
     assert (proposal.count, proposal.amount, proposal.weighted) == (2, 1500, 600)
     assert f.by_stage[("won", "EUR")].weighted == 9000
-    assert list(f.by_stage) == [("proposal", "EUR"), ("negotiation", "EUR"), ("negotiation", "USD"), ("won", "EUR"), ("lost", "EUR")]
+    assert list(f.by_stage) == [
+        ("proposal", "EUR"),
+        ("negotiation", "EUR"),
+        ("negotiation", "USD"),
+        ("won", "EUR"),
+        ("lost", "EUR"),
+    ]
     assert f.by_month[("2026-12", "EUR")].weighted == 600
     assert f.by_month[("2027-01", "EUR")].weighted == 1400
     assert f.by_month[(None, "USD")].weighted == 70
