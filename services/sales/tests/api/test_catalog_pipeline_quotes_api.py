@@ -10,8 +10,12 @@ REP = bearer("rep-1", ("sales_rep",))
 OTHER_REP = bearer("rep-2", ("sales_rep",))
 MANAGER = bearer("manager-1", ("sales_manager",))
 AUDITOR = bearer("auditor-1", ("auditor",))
-PRODUCT = {"sku": "BOLT-10", "name": "Bolt", "unit": "pcs",
-           "list_price": {"amount": "0.25", "currency": "EUR"}}
+PRODUCT = {
+    "sku": "BOLT-10",
+    "name": "Bolt",
+    "unit": "pcs",
+    "list_price": {"amount": "0.25", "currency": "EUR"},
+}
 
 
 async def test_products_are_created_by_managers_with_unique_skus(client):
@@ -27,12 +31,19 @@ async def test_products_are_created_by_managers_with_unique_skus(client):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("sku", ""), ("sku", "has space"), ("name", ""), ("list_price", {"amount": "-1",
-      "currency": "EUR"}), ("list_price", {"amount": "1", "currency": "EURO"}), ("extra", 1)],
+    [
+        ("sku", ""),
+        ("sku", "has space"),
+        ("name", ""),
+        ("list_price", {"amount": "-1", "currency": "EUR"}),
+        ("list_price", {"amount": "1", "currency": "EURO"}),
+        ("extra", 1),
+    ],
 )
 async def test_bad_products_get_422_naming_the_field(client, field, value):
-    response = await client.post("/api/v1/products", json={**PRODUCT, field: value},
-                                 headers=MANAGER)
+    response = await client.post(
+        "/api/v1/products", json={**PRODUCT, field: value}, headers=MANAGER
+    )
     assert response.status_code == 422
     assert any(e["field"].startswith(field) for e in response.json()["detail"])
 
@@ -51,8 +62,12 @@ async def test_product_changes_honour_if_match(client):
 async def open_opportunity(client, customer_id, amount="1000", headers=REP, **extra):
     response = await client.post(
         "/api/v1/opportunities",
-        json={"customer_id": str(customer_id), "name": "Fleet deal",
-              "amount": {"amount": amount, "currency": "EUR"}, **extra},
+        json={
+            "customer_id": str(customer_id),
+            "name": "Fleet deal",
+            "amount": {"amount": amount, "currency": "EUR"},
+            **extra,
+        },
         headers=headers,
     )
     assert response.status_code == 201, response.text
@@ -72,8 +87,9 @@ async def test_an_opportunity_moves_through_stages_and_lost_needs_a_reason(clien
     assert unknown.status_code == 422
     no_reason = await client.post(f"{url}/lose", json={}, headers=REP)
     assert no_reason.status_code == 422
-    stale = await client.post(f"{url}/lose", json={"reason": "price"},
-                              headers={**REP, "If-Match": '"1"'})
+    stale = await client.post(
+        f"{url}/lose", json={"reason": "price"}, headers={**REP, "If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     lost = await client.post(f"{url}/lose", json={"reason": "price"}, headers=REP)
     assert lost.json()["stage"] == "lost" and lost.json()["lost_reason"] == "price"
@@ -86,11 +102,13 @@ async def test_opportunities_are_filtered_by_customer_and_hidden_from_other_reps
     mine = await open_opportunity(client, cid)
     await open_opportunity(client, await customer())
     theirs = await open_opportunity(client, cid, headers=OTHER_REP)
-    listed = await client.get("/api/v1/opportunities", params={"customer_id": str(cid)},
-                              headers=REP)
+    listed = await client.get(
+        "/api/v1/opportunities", params={"customer_id": str(cid)}, headers=REP
+    )
     assert [o["id"] for o in listed.json()["items"]] == [mine["id"]]
-    listed = await client.get("/api/v1/opportunities", params={"customer_id": str(cid)},
-                              headers=MANAGER)
+    listed = await client.get(
+        "/api/v1/opportunities", params={"customer_id": str(cid)}, headers=MANAGER
+    )
     assert len(listed.json()["items"]) == 2
     hidden = await client.get(f"/api/v1/opportunities/{theirs['id']}", headers=REP)
     assert hidden.status_code == 404
@@ -99,8 +117,9 @@ async def test_opportunities_are_filtered_by_customer_and_hidden_from_other_reps
 async def test_the_forecast_weights_the_pipeline_by_stage_month_and_owner(client, customer):
     cid = await customer()
     a = await open_opportunity(client, cid, "1000", expected_close="2027-01-10")
-    await client.post(f"/api/v1/opportunities/{a['id']}/stage", json={"to": "proposal"},
-                      headers=REP)
+    await client.post(
+        f"/api/v1/opportunities/{a['id']}/stage", json={"to": "proposal"}, headers=REP
+    )
     await open_opportunity(client, cid, "500", expected_close="2027-01-20")
     await open_opportunity(client, cid, "200", headers=OTHER_REP)
     forecast = (await client.get("/api/v1/forecast", headers=MANAGER)).json()
@@ -127,8 +146,12 @@ async def test_an_accepted_quote_becomes_a_draft_order_and_wins_the_opportunity(
     valid = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
     created = await client.post(
         "/api/v1/quotes",
-        json={"customer_id": str(cid), "opportunity_id": opp["id"], "valid_until": valid,
-              "lines": [{"sku": "SKU-1", "quantity": "4", "discount": "25"}]},
+        json={
+            "customer_id": str(cid),
+            "opportunity_id": opp["id"],
+            "valid_until": valid,
+            "lines": [{"sku": "SKU-1", "quantity": "4", "discount": "25"}],
+        },
         headers={**REP, "Idempotency-Key": "q-1"},
     )
     assert created.status_code == 201, created.text
@@ -144,25 +167,39 @@ async def test_an_accepted_quote_becomes_a_draft_order_and_wins_the_opportunity(
     order_id = accepted.json()["order_id"]
     order = (await client.get(f"/api/v1/orders/{order_id}", headers=REP)).json()
     assert (order["status"], order["quote_id"], order["total"]["amount"]) == (
-        "draft", quote["id"], "30.00")
+        "draft",
+        quote["id"],
+        "30.00",
+    )
     won = (await client.get(f"/api/v1/opportunities/{opp['id']}", headers=REP)).json()
     assert (won["stage"], won["probability"]) == ("won", 100)
     twice = await client.post(f"{url}/reject", headers=REP)
     assert twice.status_code == 409
 
 
-async def test_a_quote_cannot_start_expired_or_name_another_customers_deal(client, customer,
-                                                                          product):
+async def test_a_quote_cannot_start_expired_or_name_another_customers_deal(
+    client, customer, product
+):
     cid = await customer()
     opp = await open_opportunity(client, await customer())
     lines = [{"sku": "SKU-1", "quantity": "1"}]
     past = (date.today() - timedelta(days=3)).isoformat()
-    expired = await client.post("/api/v1/quotes", json={"customer_id": str(cid),
-                                "valid_until": past, "lines": lines}, headers=REP)
+    expired = await client.post(
+        "/api/v1/quotes",
+        json={"customer_id": str(cid), "valid_until": past, "lines": lines},
+        headers=REP,
+    )
     assert expired.status_code == 422 and expired.json()["field"] == "valid_until"
-    foreign = await client.post("/api/v1/quotes", json={
-        "customer_id": str(cid), "opportunity_id": opp["id"],
-        "valid_until": "2099-01-01", "lines": lines}, headers=REP)
+    foreign = await client.post(
+        "/api/v1/quotes",
+        json={
+            "customer_id": str(cid),
+            "opportunity_id": opp["id"],
+            "valid_until": "2099-01-01",
+            "lines": lines,
+        },
+        headers=REP,
+    )
     assert foreign.status_code == 422 and foreign.json()["field"] == "opportunity_id"
 
 
