@@ -35,7 +35,13 @@ def customer(app):
     start_mappers()
 
     async def put(
-        status="active", limit="1000", currency="EUR", version=1, customer_id=None, merged_into=None
+        status="active",
+        limit="1000",
+        currency="EUR",
+        version=1,
+        customer_id=None,
+        merged_into=None,
+        owner=None,
     ):
         customer_id = customer_id or uuid.uuid4()
         async with app.state.uow() as uow:
@@ -49,6 +55,7 @@ def customer(app):
                     version=version,
                     updated_at=datetime.now(UTC),
                     merged_into=merged_into,
+                    owner=owner,
                 ),
                 uow,
             )

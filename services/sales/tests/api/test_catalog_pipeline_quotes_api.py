@@ -208,3 +208,37 @@ async def test_the_credit_view_of_an_unknown_customer_is_a_404(client):
 
     response = await client.get(f"/api/v1/customer-credit/{uuid.uuid4()}", headers=MANAGER)
     assert response.status_code == 404
+
+
+async def test_an_open_opportunity_can_be_revised_and_reassigned_only_by_a_manager(
+    client, customer
+):
+    opp = await open_opportunity(client, await customer(), expected_close="2027-03-01")
+    url = f"/api/v1/opportunities/{opp['id']}"
+    revised = await client.patch(
+        url,
+        json={"amount": {"amount": "1500", "currency": "EUR"}, "expected_close": None},
+        headers={**REP, "If-Match": '"1"'},
+    )
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["amount"]["amount"] == "1500.00"
+    assert revised.json()["expected_close"] is None and revised.json()["version"] == 2
+    stale = await client.patch(url, json={"name": "x"}, headers={**REP, "If-Match": '"1"'})
+    assert stale.status_code == 412
+    handover = await client.patch(url, json={"owner": "rep-2"}, headers=REP)
+    assert handover.status_code == 403
+    handover = await client.patch(url, json={"owner": "rep-2"}, headers=MANAGER)
+    assert handover.json()["owner"] == "rep-2"
+    assert (await client.get(url, headers=REP)).status_code == 404
+    await client.post(f"{url}/win", headers=OTHER_REP)
+    closed = await client.patch(url, json={"name": "late"}, headers=OTHER_REP)
+    assert closed.status_code == 409
+
+
+async def test_a_rep_sees_the_credit_of_the_customers_they_own(client, customer):
+    mine, theirs = await customer(owner="rep-1"), await customer(owner="rep-2")
+    assert (await client.get(f"/api/v1/customer-credit/{mine}", headers=REP)).status_code == 200
+    hidden = await client.get(f"/api/v1/customer-credit/{theirs}", headers=REP)
+    assert hidden.status_code == 404
+    seen = await client.get(f"/api/v1/customer-credit/{theirs}", headers=MANAGER)
+    assert seen.json()["available"] == {"amount": "1000.00", "currency": "EUR"}

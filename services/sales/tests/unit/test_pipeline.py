@@ -112,3 +112,16 @@ def test_the_forecast_weights_by_probability_and_groups_by_stage_month_and_owner
     assert f.by_owner[("ann", "EUR")].amount == 3000
     assert f.by_owner[("bob", "EUR")].count == 1
     assert f.open_total[(None, "EUR")].weighted == 2000
+
+
+def test_revising_records_a_change_only_when_something_changed():
+    o = opp()
+    o.pull_events()
+    assert o.revise({"name": "Big deal"}) is False
+    assert o.revise({"amount": Decimal("1200"), "expected_close": date(2027, 2, 1)}) is True
+    assert (o.amount, o.version, len(o.pull_events())) == (Decimal("1200"), 2, 1)
+    with pytest.raises(InvalidInput):
+        o.revise({"amount": Decimal("-1")})
+    o.win(P)
+    with pytest.raises(IllegalTransition):
+        o.revise({"name": "after the fact"})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
 from tandem_kit.permissions import require
-from tandem_sales.api.deps import uow
+from tandem_sales.api.deps import ActorDep, uow
 from tandem_sales.api.schemas import MoneyOut, money_out
 from tandem_sales.application.customers import customer_credit
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
@@ -36,11 +36,12 @@ class CustomerCredit(BaseModel):
 async def get_customer_credit(
     customer_id: Annotated[uuid.UUID, Path()],
     unit: Annotated[SalesUnitOfWork, Depends(uow)],
+    actor: ActorDep,
 ) -> CustomerCredit:
     """Status, limit, open orders and available credit; a merged customer shows its survivor's
-    figures (orders confirm against the survivor)."""
+    figures (orders confirm against the survivor). A sales rep sees the customers they own."""
     async with unit:
-        account, survivor, open_total = await customer_credit(unit, customer_id)
+        account, survivor, open_total = await customer_credit(unit, customer_id, actor)
     holder = survivor or account
     known = survivor is not None or account.merged_into is None
     return CustomerCredit(

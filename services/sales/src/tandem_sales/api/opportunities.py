@@ -14,13 +14,18 @@ from tandem_kit.pagination import Page
 from tandem_kit.permissions import require
 from tandem_sales.api.deps import ActorDep, Cursor, after, page, settings, uow
 from tandem_sales.api.schemas import (
+    OpportunityChange,
     OpportunityCreate,
     OpportunityPublic,
     ReasonIn,
     StageChange,
 )
 from tandem_sales.application import pipeline, queries
-from tandem_sales.application.commands import MoveOpportunity, OpenOpportunity
+from tandem_sales.application.commands import (
+    MoveOpportunity,
+    OpenOpportunity,
+    ReviseOpportunity,
+)
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 from tandem_sales.domain.base import show
 from tandem_sales.domain.opportunities import Stage
@@ -100,6 +105,28 @@ async def get_opportunity(
     async with unit:
         opp = await queries.get_visible(unit, actor, "opportunity", opportunity_id)
     return respond(200, OpportunityPublic.of(opp).model_dump(mode="json"))
+
+
+@router.patch(
+    "/{opportunity_id}", response_model=OpportunityPublic, dependencies=[WRITE], responses=ERRORS
+)
+async def revise_opportunity(
+    opportunity_id: OpportunityId,
+    body: OpportunityChange,
+    unit: Uow,
+    actor: ActorDep,
+    if_match: IfMatch,
+) -> JSONResponse:
+    """Change name, amount, expected close or owner of an open opportunity."""
+    cmd = ReviseOpportunity(
+        actor=actor,
+        opportunity_id=opportunity_id,
+        changes=body.changes(),
+        expected_version=if_match,
+    )
+    return respond(
+        *await execute(unit, lambda u: pipeline.revise_opportunity(cmd, u), _render(200))
+    )
 
 
 async def _move(unit, actor, cfg, opportunity_id, action, if_match, keyed, to=None, reason=None):

@@ -102,6 +102,27 @@ class OpportunityCreate(Strict):
     owner: Owner | None = None
 
 
+class OpportunityChange(Strict):
+    name: Name | None = None
+    amount: MoneyIn | None = None
+    expected_close: date | None = Field(default=None, description="null clears it")
+    owner: Owner | None = None
+
+    def changes(self) -> dict[str, object]:
+        """Only what the caller sent (``expected_close: null`` clears the date)."""
+        sent = self.model_fields_set
+        out: dict[str, object] = {}
+        if "name" in sent and self.name is not None:
+            out["name"] = self.name
+        if "amount" in sent and self.amount is not None:
+            out["amount"], out["currency"] = self.amount.amount, self.amount.currency
+        if "expected_close" in sent:
+            out["expected_close"] = self.expected_close
+        if "owner" in sent and self.owner is not None:
+            out["owner"] = self.owner
+        return out
+
+
 class StageChange(Strict):
     to: Stage
 

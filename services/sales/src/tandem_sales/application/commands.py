@@ -44,6 +44,14 @@ class OpenOpportunity:
 
 
 @dataclass(frozen=True)
+class ReviseOpportunity:
+    actor: Actor
+    opportunity_id: uuid.UUID
+    changes: dict[str, object]  # only the fields the caller sent
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class MoveOpportunity:
     actor: Actor
     opportunity_id: uuid.UUID

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
+from tandem_sales.domain.access import SYSTEM, Actor
 from tandem_sales.domain.customers import CustomerAccount, merged_open_total
 from tandem_sales.domain.errors import ConfirmationRefused, RecordNotFound
 
@@ -46,11 +47,13 @@ async def credit_holder(
 
 
 async def customer_credit(
-    uow: SalesUnitOfWork, customer_id: uuid.UUID
+    uow: SalesUnitOfWork, customer_id: uuid.UUID, actor: Actor = SYSTEM
 ) -> tuple[CustomerAccount, CustomerAccount | None, object]:
-    """The account, its survivor (when merged) and the survivor's open total incl. merges."""
+    """The account, its survivor (when merged) and the survivor's open total incl. merges.
+
+    A sales rep sees only customers they own (404 otherwise, as for any record)."""
     account = await uow.customers.get(customer_id)
-    if account is None:
+    if account is None or not actor.may_see(account.owner):
         raise RecordNotFound("customer", customer_id, field="customer_id")
     survivor = account
     for _ in range(MAX_MERGE_HOPS):

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 
-from tandem_sales.application.commands import MoveOpportunity, OpenOpportunity
+from tandem_sales.application.commands import MoveOpportunity, OpenOpportunity, ReviseOpportunity
 from tandem_sales.application.common import check_version, owner_for, visible
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
-from tandem_sales.domain.errors import InvalidInput
+from tandem_sales.domain.errors import Forbidden, InvalidInput
 from tandem_sales.domain.opportunities import Opportunity, Stage
 
 
@@ -86,4 +86,20 @@ async def move_opportunity(
                 field="to",
             ) from None
         opp.move_to(stage, probabilities)
+    return opp
+
+
+async def revise_opportunity(cmd: ReviseOpportunity, uow: SalesUnitOfWork) -> Opportunity:
+    """Change an open opportunity's details; only managers hand it to another owner."""
+    opp = visible(
+        await uow.opportunities.get(cmd.opportunity_id, for_update=True),
+        cmd.actor,
+        "opportunity",
+        cmd.opportunity_id,
+    )
+    check_version(opp, cmd.expected_version)
+    owner = cmd.changes.get("owner", opp.owner)
+    if owner != opp.owner and cmd.actor.own_records_only:
+        raise Forbidden("a sales rep cannot hand an opportunity to someone else", field="owner")
+    opp.revise(cmd.changes)
     return opp

@@ -122,6 +122,26 @@ class Opportunity(Aggregate):
         self.lost_reason = reason.strip()
         self._set_stage(Stage.LOST, probabilities)
 
+    def revise(self, changes: Mapping[str, object]) -> bool:
+        """Change name, amount, currency, expected close or owner of an open opportunity;
+        records OpportunityChanged only when something changed."""
+        if not self.is_open:
+            raise IllegalTransition("opportunity", self.stage, "change", [])
+        if "name" in changes and not str(changes["name"] or "").strip():
+            raise InvalidInput("name must not be blank", field="name")
+        if "amount" in changes:
+            amount = changes["amount"]
+            if not isinstance(amount, Decimal) or amount < 0:
+                raise InvalidInput("amount must not be negative", field="amount")
+            changes = {**changes, "amount": money(amount)}
+        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        if not changed:
+            return False
+        for key, value in changed.items():
+            setattr(self, key, value)
+        self._changed(OpportunityChanged(self.id))
+        return True
+
     @property
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
