@@ -242,3 +242,14 @@ async def test_a_rep_sees_the_credit_of_the_customers_they_own(client, customer)
     assert hidden.status_code == 404
     seen = await client.get(f"/api/v1/customer-credit/{theirs}", headers=MANAGER)
     assert seen.json()["available"] == {"amount": "1000.00", "currency": "EUR"}
+
+
+async def test_the_catalog_pages_by_sku_and_refuses_foreign_cursors(client):
+    for sku in ("C-3", "A-1", "B-2"):
+        await client.post("/api/v1/products", json={**PRODUCT, "sku": sku}, headers=MANAGER)
+    first = (await client.get("/api/v1/products", params={"limit": 2}, headers=REP)).json()
+    assert [p["sku"] for p in first["items"]] == ["A-1", "B-2"]
+    rest = await client.get("/api/v1/products", params={"cursor": first["next"]}, headers=REP)
+    assert [p["sku"] for p in rest.json()["items"]] == ["C-3"] and rest.json()["next"] is None
+    bad = await client.get("/api/v1/products", params={"cursor": "WzVd"}, headers=REP)  # [5]
+    assert bad.status_code == 422 and bad.json()["field"] == "cursor"

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from tandem_kit.api import IdempotencyKey, IfMatch, PageLimit, respond
 from tandem_kit.idempotency import execute
-from tandem_kit.pagination import Page, decode_cursor, encode_cursor
+from tandem_kit.pagination import BadCursor, Page, decode_cursor, encode_cursor
 from tandem_kit.permissions import require
 from tandem_sales.api.deps import Cursor, uow
 from tandem_sales.api.schemas import ProductChange, ProductCreate, ProductPublic
@@ -58,6 +58,8 @@ async def list_products(
 ) -> Page[ProductPublic]:
     """Products by SKU."""
     after_sku = decode_cursor(cursor, 1)[0] if cursor else None
+    if after_sku is not None and not isinstance(after_sku, str):
+        raise BadCursor()
     async with unit:
         rows = await unit.products.list(
             limit=limit + 1, after_sku=after_sku, active=active, sku=sku
