@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tandem_kit.http import create_service_app
-from tandem_sales.api import credit, opportunities, orders, products, quotes
+from tandem_sales.api import credit, forecast, opportunities, orders, products, quotes
 from tandem_sales.bootstrap import unit_of_work_factory
 from tandem_sales.db.tables import start_mappers
 from tandem_sales.settings import SalesSettings
@@ -20,7 +20,7 @@ def create_app(settings: SalesSettings) -> FastAPI:
         routers=[
             products.router,
             opportunities.router,
-            opportunities.forecast_router,
+            forecast.router,
             quotes.router,
             orders.router,
             credit.router,

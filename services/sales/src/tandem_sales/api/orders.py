@@ -14,7 +14,8 @@ from tandem_kit.idempotency import execute
 from tandem_kit.pagination import Page
 from tandem_kit.permissions import require
 from tandem_sales.api.deps import ActorDep, Cursor, after, page, uow
-from tandem_sales.api.schemas import OrderCreate, OrderLinesChange, OrderPublic, ReasonIn
+from tandem_sales.api.documents import OrderCreate, OrderLinesChange, OrderPublic
+from tandem_sales.api.schemas import ReasonIn
 from tandem_sales.application import orders as handlers
 from tandem_sales.application import queries
 from tandem_sales.application.commands import ChangeOrderLines, DraftOrder, OrderAction

@@ -14,7 +14,8 @@ from tandem_kit.idempotency import execute
 from tandem_kit.pagination import Page
 from tandem_kit.permissions import require
 from tandem_sales.api.deps import ActorDep, Cursor, after, page, settings, uow
-from tandem_sales.api.schemas import OptionalReason, QuoteCreate, QuotePublic
+from tandem_sales.api.documents import QuoteCreate, QuotePublic
+from tandem_sales.api.schemas import OptionalReason
 from tandem_sales.application import queries
 from tandem_sales.application import quotes as handlers
 from tandem_sales.application.commands import DraftQuote, QuoteAction
