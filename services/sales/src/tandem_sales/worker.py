@@ -23,6 +23,7 @@ from tandem_sales.events.consumers import (
 from tandem_sales.settings import SalesSettings
 
 log = logging.getLogger("tandem.sales.worker")
+EXPIRY_BATCH = 500
 
 
 def quote_expiry(uow_factory: Callable[[], SalesUnitOfWork], interval_s: float):
@@ -33,11 +34,11 @@ def quote_expiry(uow_factory: Callable[[], SalesUnitOfWork], interval_s: float):
             try:
                 while True:
                     async with uow_factory() as uow:
-                        expired = await expire_quotes(uow, datetime.now(UTC).date())
+                        expired = await expire_quotes(uow, datetime.now(UTC).date(), EXPIRY_BATCH)
                         await uow.commit()
                     if expired:
                         log.info("quotes expired", extra={"count": expired})
-                    if expired < 500:
+                    if expired < EXPIRY_BATCH:  # a full batch: more may be waiting
                         break
             except Exception:
                 log.exception("quote expiry failed; trying again next round")
