@@ -31,17 +31,19 @@ class Scorecard(EventSource):
     def effect(self) -> str | None:
         return STANDING_EFFECTS.get(self.standing) if self.standing else None
 
+    def _is_newer_than(self, result: ScoreResult) -> bool:
+        if self.version == 0 or self.evidence_as_of is None or result.evidence_as_of is None:
+            return False
+        held = (self.evidence_as_of, self.period_end)
+        return (result.evidence_as_of, result.period_end) < held
+
     def record(self, result: ScoreResult, at: datetime | None = None) -> bool:
         """Take a newly computed result; raises events only when something changed.
 
         A result computed from older evidence than the one held is ignored, so a replay of the
         stream from an earlier point cannot move the scorecard backwards.
         """
-        if (
-            self.evidence_as_of is not None
-            and result.evidence_as_of is not None
-            and result.evidence_as_of < self.evidence_as_of
-        ):
+        if self._is_newer_than(result):
             return False
         same = (
             self.version > 0
