@@ -46,7 +46,7 @@ def test_a_certificate_warns_once_then_expires_once():
     assert cert.pull_events() == []
     cert.check_expiry(UNTIL - timedelta(days=10), 30, mandatory=True)
     cert.check_expiry(UNTIL - timedelta(days=9), 30, mandatory=True)
-    assert cert.pull_events() == [events.CertificationExpiring(cert.id, 10)]
+    assert cert.pull_events() == [events.CertificationExpiring(cert.id, 10, True)]
     cert.check_expiry(UNTIL + timedelta(days=1), 30, mandatory=True)
     cert.check_expiry(UNTIL + timedelta(days=2), 30, mandatory=True)
     assert cert.pull_events() == [events.CertificationExpired(cert.id, True)]

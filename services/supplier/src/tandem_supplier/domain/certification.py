@@ -57,6 +57,7 @@ class Certification(EventSource):
         number: str,
         valid_from: date,
         valid_until: date,
+        mandatory: bool = False,
     ) -> Certification:
         if not kind.strip():
             raise InvalidSupplier("kind must not be blank", field="kind")
@@ -71,7 +72,7 @@ class Certification(EventSource):
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        cert._events.append(events.CertificationRecorded(cert.id))
+        cert._events.append(events.CertificationRecorded(cert.id, mandatory))
         return cert
 
     def is_valid_on(self, day: date) -> bool:
@@ -93,6 +94,6 @@ class Certification(EventSource):
             self.expiring_notified_on = today
             self._touch()
             self._events.append(
-                events.CertificationExpiring(self.id, (self.valid_until - today).days)
+                events.CertificationExpiring(self.id, (self.valid_until - today).days, mandatory)
             )
         return state

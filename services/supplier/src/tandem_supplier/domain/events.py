@@ -27,12 +27,14 @@ class SupplierStatusChanged:
 @dataclass(frozen=True)
 class CertificationRecorded:
     certification_id: uuid.UUID
+    mandatory: bool
 
 
 @dataclass(frozen=True)
 class CertificationExpiring:
     certification_id: uuid.UUID
     days_left: int
+    mandatory: bool
 
 
 @dataclass(frozen=True)
