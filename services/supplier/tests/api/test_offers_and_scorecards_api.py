@@ -1,6 +1,5 @@
 """Offers and scorecards over HTTP."""
 
-import uuid
 
 from tandem_kit.testing.plugin import bearer
 
