@@ -1,6 +1,5 @@
 """Offers and scorecards over HTTP."""
 
-
 from tandem_kit.testing.plugin import bearer
 
 AUTH = bearer("sm-1", ("supplier_manager",))

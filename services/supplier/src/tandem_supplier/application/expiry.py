@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -53,3 +56,62 @@ async def check_certificate_expiry(
 
 
 Clock = Callable[[], date]
+log = logging.getLogger("tandem.supplier.expiry")
+
+
+class CertificateExpiryMonitor:
+    """Worker task: checks certificates every ``interval`` seconds until ``stop`` is set.
+
+    Each notice is recorded on its certificate in the transaction that stages its outbox row,
+    so a restart (or a second worker) never publishes a warning or an expiry twice.
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], SupplierUnitOfWork],
+        *,
+        policy: QualificationPolicy,
+        horizon_days: int,
+        interval: float,
+        clock: Clock,
+        batch_size: int = 200,
+    ) -> None:
+        self._uow = uow_factory
+        self._policy = policy
+        self._horizon = horizon_days
+        self._interval = interval
+        self._clock = clock
+        self._batch = batch_size
+
+    async def run_once(self) -> ExpiryOutcome:
+        """Work through every due certificate, one committed batch at a time."""
+        total = ExpiryOutcome()
+        while True:
+            async with self._uow() as uow:
+                outcome = await check_certificate_expiry(
+                    uow,
+                    policy=self._policy,
+                    today=self._clock(),
+                    horizon_days=self._horizon,
+                    batch_size=self._batch,
+                )
+                await uow.commit()
+            total = ExpiryOutcome(
+                total.warned + outcome.warned,
+                total.expired + outcome.expired,
+                total.suspended + outcome.suspended,
+            )
+            if outcome.warned + outcome.expired < self._batch:
+                return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                outcome = await self.run_once()
+                if outcome.warned or outcome.expired:
+                    log.info("certificate notices", extra=outcome.__dict__)
+            except Exception:
+                # A database hiccup must not stop the worker; the next round retries.
+                log.exception("certificate expiry check failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._interval)
