@@ -43,7 +43,9 @@ class SupplierSettings(ServiceSettings):
 
     # The performance stream (Faust) runs inside the worker process as one of its tasks.
     performance_stream_enabled: bool = True
-    performance_app_id: str = Field(default="supplier-performance", pattern=r"^supplier-")
+    performance_app_id: str = Field(
+        default="supplier-performance", pattern=r"^supplier-performance"
+    )
     performance_partitions: int = Field(default=6, ge=1)
     performance_data_dir: Path | None = Field(
         default=None, description="Faust table data; default: <data_dir>/faust"

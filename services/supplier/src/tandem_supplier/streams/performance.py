@@ -40,6 +40,7 @@ from tandem_supplier.streams.faust_kafka import KafkaApp
 
 log = logging.getLogger("tandem.supplier.performance")
 
+PERFORMANCE_GROUP = "supplier-performance"
 OnResult = Callable[[uuid.UUID, ScoreResult], Awaitable[None]]
 
 
@@ -79,7 +80,11 @@ def build_performance_stream(
     data_dir: Path | None = None,
 ) -> PerformanceStream:
     """Build (not start) the Faust app; ``on_result`` stores each computed scorecard."""
-    declared = group(app_id)  # the app id is a consumer group declared in the contracts
+    # Topics and dead-letter topic come from the group declared in the contracts; the app id
+    # itself may carry a suffix (one app per environment or test run) but keeps the prefix.
+    declared = group(PERFORMANCE_GROUP)
+    if not app_id.startswith(PERFORMANCE_GROUP):
+        raise ValueError(f"the performance app id must start with {PERFORMANCE_GROUP!r}")
     app = KafkaApp(
         app_id,
         kafka=kafka,
