@@ -129,7 +129,7 @@ async def test_a_refused_command_writes_nothing(uow_factory):
 
 
 async def test_expiry_warns_once_expires_once_and_suspends_even_across_restarts(uow_factory):
-    supplier, cert = await _approved_food_supplier(uow_factory, valid_until=date(2026, 3, 20))
+    supplier, _ = await _approved_food_supplier(uow_factory, valid_until=date(2026, 3, 20))
     day = {"today": TODAY}
 
     def monitor():  # a fresh monitor each time stands for a restarted worker
