@@ -106,6 +106,7 @@ scorecards = Table(
     Column("period_end", Date, nullable=True),
     Column("criteria", JSON, nullable=False),
     Column("evidence_as_of", UTCDateTime, nullable=True),
+    Column("basis", Integer, nullable=False),
     Column("computed_at", UTCDateTime, nullable=False),
     Column("version", Integer, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

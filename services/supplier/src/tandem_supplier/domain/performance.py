@@ -131,6 +131,19 @@ def apply(state: dict[str, Any] | None, fact: Fact) -> dict[str, Any]:
     return state
 
 
+def basis(state: dict[str, Any]) -> int:
+    """How much the state has seen: grows with every new fact, whatever their order.
+
+    Sum of order and contract versions plus the number of receipts; the same set of facts
+    always gives the same basis, so a result from a smaller basis is older.
+    """
+    return (
+        sum(o["version"] for o in state["orders"].values())
+        + len(state["receipts"])
+        + sum(c["version"] for c in state["contracts"].values())
+    )
+
+
 def latest_evidence(state: dict[str, Any]) -> datetime | None:
     """The newest business time in the state: the scorecard's deterministic "as of"."""
     times = [

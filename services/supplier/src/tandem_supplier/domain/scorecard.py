@@ -22,6 +22,7 @@ class Scorecard(EventSource):
     period_end: date | None = None
     criteria: list[dict[str, Any]] = field(default_factory=list)
     evidence_as_of: datetime | None = None
+    basis: int = 0
     computed_at: datetime = field(default_factory=now)
     version: int = 0
     created_at: datetime = field(default_factory=now)
@@ -32,16 +33,13 @@ class Scorecard(EventSource):
         return STANDING_EFFECTS.get(self.standing) if self.standing else None
 
     def _is_newer_than(self, result: ScoreResult) -> bool:
-        if self.version == 0 or self.evidence_as_of is None or result.evidence_as_of is None:
-            return False
-        held = (self.evidence_as_of, self.period_end)
-        return (result.evidence_as_of, result.period_end) < held
+        return self.version > 0 and result.basis < self.basis
 
     def record(self, result: ScoreResult, at: datetime | None = None) -> bool:
         """Take a newly computed result; raises events only when something changed.
 
-        A result computed from older evidence than the one held is ignored, so a replay of the
-        stream from an earlier point cannot move the scorecard backwards.
+        A result computed from fewer facts than the one held (a smaller basis) is ignored, so a
+        replay of the stream from an earlier point cannot move the scorecard backwards.
         """
         if self._is_newer_than(result):
             return False
@@ -60,6 +58,7 @@ class Scorecard(EventSource):
         self.period_start, self.period_end = result.period_start, result.period_end
         self.criteria = result.criteria
         self.evidence_as_of = result.evidence_as_of
+        self.basis = result.basis
         self.computed_at = at or now()
         self._touch(self.computed_at)
         self._events.append(events.ScorecardUpdated(self.supplier_id))

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tandem_supplier.domain.errors import InvalidScoringPolicy
+from tandem_supplier.domain.performance import basis
 
 ON_TIME = "on_time_delivery"
 IN_FULL = "in_full_delivery"
@@ -100,6 +101,7 @@ class ScoreResult:
     period_end: date
     evidence_as_of: datetime | None
     criteria: list[dict[str, Any]]
+    basis: int = 0  # see performance.basis: orders results computed from the same facts
 
 
 @dataclass
@@ -310,4 +312,5 @@ def score(state: dict[str, Any], policy: ScoringPolicy, as_of: datetime) -> Scor
         period_end=period_end,
         evidence_as_of=max((t for t in evidence_times if t <= as_of), default=None),
         criteria=criteria,
+        basis=basis(state),
     )

@@ -60,11 +60,11 @@ class PerformanceStream:
         await self.app.start()
         try:
             waiter = asyncio.ensure_future(stop.wait())
-            crashed = asyncio.ensure_future(self.app.crash_reason_wait())
-            await asyncio.wait({waiter, crashed}, return_when=asyncio.FIRST_COMPLETED)
-            for pending in (waiter, crashed):
+            ended = asyncio.ensure_future(self.app.wait_until_stopped())  # stopped or crashed
+            await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+            for pending in (waiter, ended):
                 pending.cancel()
-            if self.app.crash_reason is not None and not stop.is_set():
+            if self.app.crashed and not stop.is_set():
                 raise RuntimeError("the performance stream crashed") from self.app.crash_reason
         finally:
             await self.app.stop()

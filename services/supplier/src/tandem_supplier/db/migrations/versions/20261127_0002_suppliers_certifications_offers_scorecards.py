@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("period_end", sa.Date(), nullable=True),
         sa.Column("criteria", sa.JSON(), nullable=False),
         sa.Column("evidence_as_of", tandem_kit.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("basis", sa.Integer(), nullable=False),
         sa.Column("computed_at", tandem_kit.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", tandem_kit.db.UTCDateTime(timezone=True), nullable=False),
