@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from prometheus_client import Counter
 
 from tandem_contracts.consumers import group
 from tandem_contracts.envelope import ContractViolation
@@ -41,6 +42,15 @@ from tandem_supplier.streams.faust_kafka import KafkaApp
 log = logging.getLogger("tandem.supplier.performance")
 
 PERFORMANCE_GROUP = "supplier-performance"
+FACTS_SCORED = Counter(
+    "tandem_supplier_performance_facts_total",
+    "Performance facts folded into supplier state and scored",
+    ["kind"],
+)
+DEAD_LETTERS = Counter(
+    "tandem_supplier_performance_dead_letters_total",
+    "Procurement records the performance stream could not decode (sent to its DLQ)",
+)
 OnResult = Callable[[uuid.UUID, ScoreResult], Awaitable[None]]
 
 
@@ -140,8 +150,9 @@ def build_performance_stream(
             state = performance.apply(table.get(supplier_id), fact)
             table[supplier_id] = state
             as_of = performance.latest_evidence(state)
-            if as_of is not None:
+            if as_of is not None:  # contract terms alone are no evidence yet
                 await on_result(uuid.UUID(supplier_id), score(state, policy, as_of))
+            FACTS_SCORED.labels(kind=type(fact).__name__).inc()
 
     route_agent = app.agent(source, name=f"{app_id}.route")(route)
     score_agent = app.agent(facts, name=f"{app_id}.score")(score_facts)
