@@ -202,3 +202,15 @@ async def test_unknown_ids_are_404_and_roles_are_checked(client):
     assert (await client.get("/api/v1/suppliers", headers=buyer)).status_code == 200
     assert (await client.post("/api/v1/suppliers", json=VALID, headers=buyer)).status_code == 403
     assert (await client.get("/api/v1/suppliers")).status_code == 401
+
+
+async def test_renaming_onto_another_suppliers_name_gets_409(client):
+    first = await _create(client)
+    second = await _create(client, name="Other Foods", legal_id="X2")
+    url = f"/api/v1/suppliers/{second['id']}"
+    clash = await client.patch(url, json={"name": "acme foods"}, headers=AUTH)
+    assert clash.status_code == 409 and first["id"] in clash.json()["detail"]
+    renamed = await client.patch(url, json={"name": "Other Foods Ltd"}, headers=AUTH)
+    assert (
+        renamed.status_code == 200 and renamed.json()["name"] == "Other Foods Ltd"
+    )  # not its own duplicate

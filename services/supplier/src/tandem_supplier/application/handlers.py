@@ -73,7 +73,7 @@ async def revise_supplier(cmd: ReviseSupplier, uow: SupplierUnitOfWork) -> Suppl
     _check_version("supplier", supplier.version, cmd.expected_version)
     if cmd.name is not None:
         duplicate = await uow.suppliers.find_duplicate(
-            legal_id="\0", normalized_name=normalise_name(cmd.name), exclude=supplier.id
+            normalized_name=normalise_name(cmd.name), exclude=supplier.id
         )
         if duplicate is not None:
             raise DuplicateSupplier("name", duplicate.id)

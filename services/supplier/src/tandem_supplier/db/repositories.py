@@ -43,10 +43,16 @@ class SupplierRepository(_Repository):
         return await self._one(select(Supplier).where(suppliers.c.id == supplier_id), for_update)
 
     async def find_duplicate(
-        self, *, legal_id: str, normalized_name: str, exclude: uuid.UUID | None = None
+        self,
+        *,
+        legal_id: str | None = None,
+        normalized_name: str,
+        exclude: uuid.UUID | None = None,
     ) -> Supplier | None:
+        """Another supplier with this legal id or normalised name, if any."""
+        same_name = suppliers.c.normalized_name == normalized_name
         stmt = select(Supplier).where(
-            or_(suppliers.c.legal_id == legal_id, suppliers.c.normalized_name == normalized_name)
+            same_name if legal_id is None else or_(suppliers.c.legal_id == legal_id, same_name)
         )
         if exclude is not None:
             stmt = stmt.where(suppliers.c.id != exclude)
