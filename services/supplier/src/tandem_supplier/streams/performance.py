@@ -33,6 +33,7 @@ from prometheus_client import Counter
 
 from tandem_contracts.consumers import group
 from tandem_contracts.envelope import ContractViolation
+from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import KafkaSettings
 from tandem_supplier.domain import performance
 from tandem_supplier.domain.scoring import ScoreResult, ScoringPolicy, score
@@ -64,9 +65,14 @@ class PerformanceStream:
     table: Any
     facts: Any
     dead_letters: Any
+    kafka: KafkaSettings | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run the Faust app as a worker task until ``stop`` is set."""
+        if self.kafka is not None and self.kafka.create_topics:
+            # Source topics must exist before Faust subscribes, or its consumer waits for the
+            # next metadata refresh (minutes) before it reads anything on a fresh cluster.
+            await ensure_topics(self.kafka, group(PERFORMANCE_GROUP).topics)
         await self.app.start()
         try:
             waiter = asyncio.ensure_future(stop.wait())
@@ -156,4 +162,4 @@ def build_performance_stream(
 
     route_agent = app.agent(source, name=f"{app_id}.route")(route)
     score_agent = app.agent(facts, name=f"{app_id}.score")(score_facts)
-    return PerformanceStream(app, route_agent, score_agent, table, facts, dead_letters)
+    return PerformanceStream(app, route_agent, score_agent, table, facts, dead_letters, kafka)
