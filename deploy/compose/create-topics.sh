@@ -31,3 +31,4 @@ create supplier.certifications.v1 6 --config retention.ms=604800000 --config cle
 create supplier.offers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create supplier.scorecards.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create supplier.suppliers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create supplier-performance.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
