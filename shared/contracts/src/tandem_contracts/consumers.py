@@ -36,6 +36,12 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         (customer.CUSTOMERS,),
         "customer status and credit limit for order confirmation",
     ),
+    ConsumerGroup(
+        "customer.customer-value",
+        "customer",
+        (sales.ORDERS,),
+        "lifetime revenue, order count, last order and tier per customer",
+    ),
 )
 
 
