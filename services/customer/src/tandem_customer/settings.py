@@ -20,14 +20,20 @@ class SlaTargets(BaseModel):
 
     first_response_minutes: dict[Priority, int] = Field(
         default_factory=lambda: {
-            Priority.URGENT: 15, Priority.HIGH: 60, Priority.NORMAL: 240, Priority.LOW: 1440
+            Priority.URGENT: 15,
+            Priority.HIGH: 60,
+            Priority.NORMAL: 240,
+            Priority.LOW: 1440,
         }
-    )  # fmt: skip
+    )
     resolution_minutes: dict[Priority, int] = Field(
         default_factory=lambda: {
-            Priority.URGENT: 240, Priority.HIGH: 1440, Priority.NORMAL: 4320, Priority.LOW: 10080
+            Priority.URGENT: 240,
+            Priority.HIGH: 1440,
+            Priority.NORMAL: 4320,
+            Priority.LOW: 10080,
         }
-    )  # fmt: skip
+    )
 
     def policy(self) -> SlaPolicy:
         base = SlaPolicy.default()

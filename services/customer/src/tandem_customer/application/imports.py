@@ -18,8 +18,17 @@ from tandem_customer.domain.dedup import normalise_email
 from tandem_customer.domain.errors import InvalidRecord
 from tandem_customer.domain.leads import Lead
 
-COLUMNS = ("name", "email", "company", "phone", "source", "industry", "estimated_amount",
-           "currency", "owner")  # fmt: skip
+COLUMNS = (
+    "name",
+    "email",
+    "company",
+    "phone",
+    "source",
+    "industry",
+    "estimated_amount",
+    "currency",
+    "owner",
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_ERRORS = 1000  # the report keeps the first ones; the counts stay exact
 
@@ -97,10 +106,14 @@ def row_to_details(row: dict[str, str]) -> dict[str, Any]:
         if len(row.get(key) or "") > limit:
             raise InvalidRecord(f"longer than {limit} characters", field=key)
     return {
-        "email": email, "company": row.get("company") or None, "phone": row.get("phone") or None,
-        "source": row.get("source") or None, "industry": row.get("industry") or None,
-        "estimated_amount": amount, "currency": currency,
-    }  # fmt: skip
+        "email": email,
+        "company": row.get("company") or None,
+        "phone": row.get("phone") or None,
+        "source": row.get("source") or None,
+        "industry": row.get("industry") or None,
+        "estimated_amount": amount,
+        "currency": currency,
+    }
 
 
 Progress = Callable[[ImportReport], Awaitable[None]]

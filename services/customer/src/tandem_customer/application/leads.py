@@ -87,9 +87,12 @@ async def convert_lead(cmd: ConvertLead, uow: CustomerUnitOfWork) -> Lead:
         )
         uow.customers.add(customer)
     contact = Contact.add(
-        customer_id=customer.id, name=lead.name, email=lead.email, phone=lead.phone,
+        customer_id=customer.id,
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
         primary=cmd.customer_id is None,
-    )  # fmt: skip
+    )
     uow.contacts.add(contact)
     lead.convert(
         customer_id=customer.id, contact_id=contact.id, opportunity_name=cmd.opportunity_name

@@ -73,9 +73,13 @@ async def record_activity(
         if contact is None or contact.customer_id != customer_id:
             raise InvalidRecord("contact does not belong to this customer", field="contact_id")
     activity = Activity.record(
-        customer_id=customer_id, kind=kind, subject=subject, author=author,
-        contact_id=contact_id, **details,
-    )  # fmt: skip
+        customer_id=customer_id,
+        kind=kind,
+        subject=subject,
+        author=author,
+        contact_id=contact_id,
+        **details,
+    )
     uow.activities.add(activity)
     return activity
 
@@ -103,9 +107,12 @@ async def raise_ticket(
 ) -> Ticket:
     await _live_customer(uow, customer_id)
     ticket = Ticket.raise_ticket(
-        customer_id=customer_id, subject=subject, priority=priority,
-        policy=uow.rules.sla, description=description,
-    )  # fmt: skip
+        customer_id=customer_id,
+        subject=subject,
+        priority=priority,
+        policy=uow.rules.sla,
+        description=description,
+    )
     ticket.assignee = assignee
     uow.tickets.add(ticket)
     return ticket

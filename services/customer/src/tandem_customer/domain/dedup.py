@@ -8,11 +8,40 @@ import unicodedata
 # Legal-form words that do not tell two companies apart ("Acme GmbH" is "ACME").
 LEGAL_FORMS = frozenset(
     {
-        "ag", "bv", "co", "company", "corp", "corporation", "gmbh", "inc", "incorporated",
-        "kg", "limited", "llc", "llp", "ltd", "nv", "oy", "plc", "sa", "sarl", "sas", "se",
-        "spa", "srl", "ab", "as", "aps", "pty", "kk", "the", "und", "and", "&",
+        "ag",
+        "bv",
+        "co",
+        "company",
+        "corp",
+        "corporation",
+        "gmbh",
+        "inc",
+        "incorporated",
+        "kg",
+        "limited",
+        "llc",
+        "llp",
+        "ltd",
+        "nv",
+        "oy",
+        "plc",
+        "sa",
+        "sarl",
+        "sas",
+        "se",
+        "spa",
+        "srl",
+        "ab",
+        "as",
+        "aps",
+        "pty",
+        "kk",
+        "the",
+        "und",
+        "and",
+        "&",
     }
-)  # fmt: skip
+)
 _NON_WORD = re.compile(r"[^a-z0-9&]+")
 
 

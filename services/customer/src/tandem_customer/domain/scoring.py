@@ -8,9 +8,22 @@ from decimal import Decimal
 from typing import Any
 
 FREE_MAIL = frozenset(
-    {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-     "aol.com", "icloud.com", "gmx.de", "gmx.net", "web.de", "proton.me", "protonmail.com"}
-)  # fmt: skip
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "aol.com",
+        "icloud.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "proton.me",
+        "protonmail.com",
+    }
+)
 
 
 @dataclass(frozen=True)

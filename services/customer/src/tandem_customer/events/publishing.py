@@ -58,11 +58,20 @@ def _customer(c: Customer, event: Any) -> contract.Event:
 
 def _lead(lead: Lead, event: Any) -> Iterator[tuple[Topic, contract.Event]]:
     if isinstance(event, events.LeadChanged):
-        yield contract.LEADS, contract.LeadChanged(
-            lead_id=lead.id, version=lead.version, status=lead.status.value, name=lead.name,
-            email=lead.email, company=lead.company, score=lead.score, owner=lead.owner,
-            reason=lead.reason,
-        )  # fmt: skip
+        yield (
+            contract.LEADS,
+            contract.LeadChanged(
+                lead_id=lead.id,
+                version=lead.version,
+                status=lead.status.value,
+                name=lead.name,
+                email=lead.email,
+                company=lead.company,
+                score=lead.score,
+                owner=lead.owner,
+                reason=lead.reason,
+            ),
+        )
     elif isinstance(event, events.LeadConverted):
         assert lead.customer_id is not None and lead.converted_at is not None
         amount = (
@@ -70,12 +79,22 @@ def _lead(lead: Lead, event: Any) -> Iterator[tuple[Topic, contract.Event]]:
             if event.estimated_amount is not None and event.currency
             else None
         )
-        yield contract.LEADS, contract.LeadConverted(
-            lead_id=lead.id, customer_id=lead.customer_id, contact_id=lead.contact_id,
-            opportunity_name=event.opportunity_name, estimated_amount=amount, owner=lead.owner,
-            converted_at=lead.converted_at, lead_name=lead.name, company=lead.company,
-            email=lead.email, score=lead.score,
-        )  # fmt: skip
+        yield (
+            contract.LEADS,
+            contract.LeadConverted(
+                lead_id=lead.id,
+                customer_id=lead.customer_id,
+                contact_id=lead.contact_id,
+                opportunity_name=event.opportunity_name,
+                estimated_amount=amount,
+                owner=lead.owner,
+                converted_at=lead.converted_at,
+                lead_name=lead.name,
+                company=lead.company,
+                email=lead.email,
+                score=lead.score,
+            ),
+        )
     else:
         raise TypeError(f"no contract for {type(event).__name__}")
 
@@ -83,16 +102,25 @@ def _lead(lead: Lead, event: Any) -> Iterator[tuple[Topic, contract.Event]]:
 def _ticket(t: Ticket, event: Any) -> tuple[Topic, contract.Event]:
     if isinstance(event, events.TicketSlaBreached):
         return contract.TICKETS, contract.TicketSlaBreached(
-            ticket_id=t.id, customer_id=t.customer_id, sla=event.sla, due_at=event.due_at,
+            ticket_id=t.id,
+            customer_id=t.customer_id,
+            sla=event.sla,
+            due_at=event.due_at,
             detected_at=event.detected_at,
-        )  # fmt: skip
+        )
     if isinstance(event, events.TicketChanged):
         return contract.TICKETS, contract.TicketChanged(
-            ticket_id=t.id, customer_id=t.customer_id, version=t.version, status=t.status.value,
-            priority=t.priority.value, subject=t.subject, escalated=t.escalated,
-            assignee=t.assignee, first_response_due=t.first_response_due,
+            ticket_id=t.id,
+            customer_id=t.customer_id,
+            version=t.version,
+            status=t.status.value,
+            priority=t.priority.value,
+            subject=t.subject,
+            escalated=t.escalated,
+            assignee=t.assignee,
+            first_response_due=t.first_response_due,
             resolution_due=t.resolution_due,
-        )  # fmt: skip
+        )
     raise TypeError(f"no contract for {type(event).__name__}")
 
 
@@ -100,24 +128,41 @@ def _other(aggregate: Any, event: Any) -> tuple[Topic, contract.Event]:
     a = aggregate
     if isinstance(a, Contact) and isinstance(event, events.ContactChanged):
         return contract.CONTACTS, contract.ContactChanged(
-            contact_id=a.id, customer_id=a.customer_id, version=a.version, name=a.name,
-            email=a.email, phone=a.phone, title=a.title, primary=a.primary,
-        )  # fmt: skip
+            contact_id=a.id,
+            customer_id=a.customer_id,
+            version=a.version,
+            name=a.name,
+            email=a.email,
+            phone=a.phone,
+            title=a.title,
+            primary=a.primary,
+        )
     if isinstance(a, Activity) and isinstance(event, events.ActivityRecorded):
         return contract.ACTIVITIES, contract.ActivityRecorded(
-            activity_id=a.id, customer_id=a.customer_id, version=a.version, kind=a.kind.value,
-            subject=a.subject, occurred_at=a.occurred_at, due_at=a.due_at,
-            completed_at=a.completed_at, contact_id=a.contact_id, author=a.author,
-        )  # fmt: skip
+            activity_id=a.id,
+            customer_id=a.customer_id,
+            version=a.version,
+            kind=a.kind.value,
+            subject=a.subject,
+            occurred_at=a.occurred_at,
+            due_at=a.due_at,
+            completed_at=a.completed_at,
+            contact_id=a.contact_id,
+            author=a.author,
+        )
     if isinstance(a, Segment) and isinstance(event, events.SegmentChanged):
         return contract.SEGMENTS, contract.SegmentChanged(
             segment_id=a.id, version=a.version, name=a.name, rules=a.rules
         )
     if isinstance(a, Campaign) and isinstance(event, events.CampaignChanged):
         return contract.CAMPAIGNS, contract.CampaignChanged(
-            campaign_id=a.id, version=a.version, name=a.name, status=a.status.value,
-            segment_id=a.segment_id, member_count=a.member_count,
-        )  # fmt: skip
+            campaign_id=a.id,
+            version=a.version,
+            name=a.name,
+            status=a.status.value,
+            segment_id=a.segment_id,
+            member_count=a.member_count,
+        )
     raise TypeError(f"no contract for {type(aggregate).__name__}/{type(event).__name__}")
 
 
