@@ -50,6 +50,7 @@ def normalise_name(name: str | None) -> str | None:
     if not name:
         return None
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    plain = plain.replace(".", "")  # "S.A." is "sa", "Inc." is "inc"
     words = [w for w in _NON_WORD.sub(" ", plain).split() if w not in LEGAL_FORMS]
     return " ".join(words) or None
 
