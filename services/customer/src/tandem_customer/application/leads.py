@@ -86,6 +86,7 @@ async def convert_lead(cmd: ConvertLead, uow: CustomerUnitOfWork) -> Lead:
             industry=lead.industry,
         )
         uow.customers.add(customer)
+        await uow.session.flush()  # no mapped relationship orders the inserts: customer first
     contact = Contact.add(
         customer_id=customer.id,
         name=lead.name,
