@@ -18,7 +18,9 @@ POLICY = SlaPolicy.default()
 
 
 def lead(**kw):
-    base = dict(company=None, email=None, phone=None, industry=None, source=None, estimated_amount=None)
+    base = dict(
+        company=None, email=None, phone=None, industry=None, source=None, estimated_amount=None
+    )
     return SimpleNamespace(**{**base, **kw})
 
 

@@ -181,7 +181,9 @@ def test_a_task_completes_once_and_other_activities_never():
     from tandem_customer.domain.contacts import Activity, ActivityKind
 
     due = datetime.now(UTC) + timedelta(days=1)
-    task = Activity.record(customer_id=uuid.uuid4(), kind=ActivityKind.TASK, subject="Call back", due_at=due)
+    task = Activity.record(
+        customer_id=uuid.uuid4(), kind=ActivityKind.TASK, subject="Call back", due_at=due
+    )
     task.complete()
     with pytest.raises(IllegalTransition):
         task.complete()
