@@ -21,7 +21,7 @@ DEFINITION = ServiceDefinition(
 )
 
 
-async def import_file(path: Path, owner: str | None, settings: CustomerSettings) -> dict:
+async def import_file(text: str, owner: str | None, settings: CustomerSettings) -> dict:
     """Import a CSV of leads into the service database, printing progress per batch."""
     from tandem_customer.application.access import Actor
     from tandem_customer.application.imports import import_leads
@@ -45,7 +45,7 @@ async def import_file(path: Path, owner: str | None, settings: CustomerSettings)
             )
 
         report = await import_leads(
-            path.read_text(encoding="utf-8-sig"),
+            text,
             uow_factory,
             actor=Actor(owner or "import"),
             batch_size=settings.import_batch_size,
@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.add_argument("file", type=Path, help="CSV with a header (name,email,company,...)")
         parser.add_argument("--owner", help="owner of leads whose row names none")
         opts = parser.parse_args(args[1:])
-        report = asyncio.run(import_file(opts.file, opts.owner, CustomerSettings()))
+        text = opts.file.read_text(encoding="utf-8-sig")
+        report = asyncio.run(import_file(text, opts.owner, CustomerSettings()))
         print(json.dumps(report, indent=2))
         sys.exit(1 if report["failed"] else 0)
     run_main(DEFINITION, args)
