@@ -74,8 +74,8 @@ class MoneyOut(BaseModel):
     currency: str
 
     @classmethod
-    def of(cls, amount: Decimal, currency: str) -> MoneyOut:
-        return cls(amount=format(amount, "f"), currency=currency)
+    def of(cls, amount: Decimal | int, currency: str) -> MoneyOut:
+        return cls(amount=format(Decimal(amount), "f"), currency=currency)
 
 
 class Reason(BaseModel):
