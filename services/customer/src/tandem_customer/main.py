@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tandem_customer.api import contacts, customer_extras, imports, leads, routes, segments, tickets
+from tandem_customer.api import (
+    activities,
+    campaigns,
+    contacts,
+    customer_extras,
+    imports,
+    leads,
+    routes,
+    segments,
+    tickets,
+)
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.db.tables import start_mappers
 from tandem_customer.settings import CustomerSettings, rules_of
@@ -25,10 +35,12 @@ def create_app(settings: CustomerSettings) -> FastAPI:
             customer_extras.router,
             routes.router,
             contacts.router,
+            activities.router,
             imports.router,
             leads.router,
             tickets.router,
             segments.router,
+            campaigns.router,
         ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions, rules_of(settings))

@@ -5,14 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tandem_customer.application.config import Rules
+from tandem_customer.db.campaigns import CampaignRepository, SegmentRepository
 from tandem_customer.db.leads import LeadRepository
-from tandem_customer.db.records import (
-    ActivityRepository,
-    CampaignRepository,
-    ContactRepository,
-    SegmentRepository,
-    TicketRepository,
-)
+from tandem_customer.db.records import ActivityRepository, ContactRepository, TicketRepository
 from tandem_customer.db.repositories import CustomerRepository
 from tandem_customer.db.tables import start_mappers
 from tandem_customer.db.values import ValueRepository
