@@ -259,3 +259,19 @@ async def test_campaign_members_by_hand(client):
         headers=MANAGER,
     )
     assert dates.status_code == 422 and dates.json()["field"] == "ends_on"
+
+
+async def test_a_repeated_action_with_the_same_idempotency_key_is_answered_not_redone(client):
+    acme = await new_customer(client)
+    ticket = (
+        await client.post(
+            "/api/v1/tickets", json={"customer_id": acme["id"], "subject": "x"}, headers=AGENT
+        )
+    ).json()
+    headers = {**AGENT, "Idempotency-Key": f"resolve-{ticket['id']}"}
+    first = await client.post(f"/api/v1/tickets/{ticket['id']}/resolve", headers=headers)
+    again = await client.post(f"/api/v1/tickets/{ticket['id']}/resolve", headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again.json()["version"] == 2
+    fresh = await client.post(f"/api/v1/tickets/{ticket['id']}/resolve", headers=AGENT)
+    assert fresh.status_code == 409

@@ -147,11 +147,14 @@ async def campaign_members(
 
 
 def _campaign_action(action: str) -> None:
-    async def act(campaign_id: uuid.UUID, request: Request, if_match: IfMatch) -> JSONResponse:
+    async def act(
+        campaign_id: uuid.UUID, request: Request, if_match: IfMatch, keyed: IdempotencyKey
+    ) -> JSONResponse:
         status, payload = await execute(
             uow_of(request),
             lambda uow: handlers.act_on_campaign(uow, campaign_id, action, if_match),
             _camp(),
+            keyed,
         )
         return respond(status, payload)
 

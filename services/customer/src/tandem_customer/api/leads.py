@@ -92,20 +92,25 @@ async def get_lead(
         return respond(200, LeadPublic.of(lead).model_dump(mode="json"))
 
 
-async def _change(request: Request, cmd: ChangeLead) -> JSONResponse:
+async def _change(request: Request, cmd: ChangeLead, keyed=None) -> JSONResponse:
     status, payload = await execute(
-        uow_of(request), lambda uow: handlers.change_lead(cmd, uow), _render()
+        uow_of(request), lambda uow: handlers.change_lead(cmd, uow), _render(), keyed
     )
     return respond(status, payload)
 
 
 @router.post("/{lead_id}/qualify", response_model=LeadPublic, dependencies=[WRITE])
 async def qualify_lead(
-    lead_id: uuid.UUID, request: Request, principal: CurrentPrincipal, if_match: IfMatch
+    lead_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    if_match: IfMatch,
+    keyed: IdempotencyKey,
 ) -> JSONResponse:
     return await _change(
         request,
         ChangeLead(lead_id, "qualify", expected_version=if_match, actor=actor_of(principal)),
+        keyed,
     )
 
 
@@ -116,6 +121,7 @@ async def disqualify_lead(
     request: Request,
     principal: CurrentPrincipal,
     if_match: IfMatch,
+    keyed: IdempotencyKey,
 ) -> JSONResponse:
     return await _change(
         request,
@@ -126,15 +132,22 @@ async def disqualify_lead(
             expected_version=if_match,
             actor=actor_of(principal),
         ),
+        keyed,
     )
 
 
 @router.post("/{lead_id}/reopen", response_model=LeadPublic, dependencies=[WRITE])
 async def reopen_lead(
-    lead_id: uuid.UUID, request: Request, principal: CurrentPrincipal, if_match: IfMatch
+    lead_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    if_match: IfMatch,
+    keyed: IdempotencyKey,
 ) -> JSONResponse:
     return await _change(
-        request, ChangeLead(lead_id, "reopen", expected_version=if_match, actor=actor_of(principal))
+        request,
+        ChangeLead(lead_id, "reopen", expected_version=if_match, actor=actor_of(principal)),
+        keyed,
     )
 
 
@@ -145,6 +158,7 @@ async def assign_lead(
     request: Request,
     principal: CurrentPrincipal,
     if_match: IfMatch,
+    keyed: IdempotencyKey,
 ) -> JSONResponse:
     return await _change(
         request,
@@ -155,6 +169,7 @@ async def assign_lead(
             expected_version=if_match,
             actor=actor_of(principal),
         ),
+        keyed,
     )
 
 

@@ -121,6 +121,7 @@ def _status_route(action: str) -> None:
         request: Request,
         principal: CurrentPrincipal,
         if_match: IfMatch,
+        keyed: IdempotencyKey,
         body: StatusChange | None = None,
     ) -> JSONResponse:
         cmd = ChangeCustomerStatus(
@@ -134,6 +135,7 @@ def _status_route(action: str) -> None:
             uow_of(request),
             lambda uow: handlers.change_customer_status(cmd, uow),
             lambda c: (200, CustomerPublic.of(c).model_dump(mode="json")),
+            keyed,
         )
         return respond(status, payload)
 

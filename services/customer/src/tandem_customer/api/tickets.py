@@ -142,11 +142,14 @@ async def assign_ticket(
 
 
 def _action_route(action: str) -> None:
-    async def act(ticket_id: uuid.UUID, request: Request, if_match: IfMatch) -> JSONResponse:
+    async def act(
+        ticket_id: uuid.UUID, request: Request, if_match: IfMatch, keyed: IdempotencyKey
+    ) -> JSONResponse:
         status, payload = await execute(
             uow_of(request),
             lambda uow: records.act_on_ticket(uow, ticket_id, action, if_match),
             _render(),
+            keyed,
         )
         return respond(status, payload)
 
