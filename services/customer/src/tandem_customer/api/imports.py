@@ -94,15 +94,14 @@ async def start_import(
                 progress=progress,
             )
             await jobs.progress(job_id, report.as_dict(), status="completed")
+        except asyncio.CancelledError:
+            # The process is stopping: say so, so nobody waits on a job that will not finish
+            # (batches already committed stay imported; re-running the file skips them).
+            await asyncio.shield(_give_up(jobs, job_id, "interrupted"))
+            raise
         except Exception:
             log.exception("lead import failed", extra={"job": str(job_id)})
-            job = await jobs.get(job_id) or {}
-            await jobs.progress(
-                job_id,
-                {k: job.get(k, 0) for k in ("processed", "imported", "duplicates", "failed")}
-                | {"errors": job.get("errors", [])},
-                status="failed",
-            )
+            await _give_up(jobs, job_id, "failed")
 
     task = asyncio.create_task(run())
     running: set = request.app.state.import_tasks
@@ -115,6 +114,15 @@ async def start_import(
         status_code=202 if not wait else 200,
         content=ImportJob.model_validate(job).model_dump(mode="json"),
     )
+
+
+async def _give_up(jobs: ImportJobs, job_id: uuid.UUID, status: str) -> None:
+    try:
+        job = await jobs.get(job_id) or {}
+        counts = {k: job.get(k, 0) for k in ("processed", "imported", "duplicates", "failed")}
+        await jobs.progress(job_id, counts | {"errors": job.get("errors", [])}, status=status)
+    except Exception:
+        log.exception("could not record the end of a lead import", extra={"job": str(job_id)})
 
 
 @router.get("/{job_id}", response_model=ImportJob, dependencies=[require("leads", "read")])

@@ -109,7 +109,8 @@ async def update_customer(cmd: UpdateCustomer, uow: CustomerUnitOfWork) -> Custo
     customer = await load_customer(uow, cmd.customer_id, cmd.actor, for_update=True)
     check_version("customer", customer.version, cmd.expected_version)
     if "owner" in cmd.changes:
-        cmd.actor.check_assignment(cmd.changes["owner"])
+        # A rep may neither hand a customer to someone else nor leave it without an owner.
+        cmd.actor.check_assignment(cmd.changes["owner"] or "\x00none")
     customer.update(dict(cmd.changes))
     return customer
 

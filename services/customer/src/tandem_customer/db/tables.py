@@ -226,7 +226,7 @@ lead_imports = Table(
     "lead_imports",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("status", String(20), nullable=False),  # running, completed, failed
+    Column("status", String(20), nullable=False),  # running, completed, failed, interrupted
     Column("filename", String(300), nullable=True),
     Column("total_rows", Integer, nullable=False),
     Column("processed", Integer, nullable=False),
