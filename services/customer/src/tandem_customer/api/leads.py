@@ -68,7 +68,9 @@ async def list_leads(
     """Leads, filtered and sorted; a sales rep sees only the leads they own."""
     actor = actor_of(principal)
     if actor.owner_filter is not None:
-        owner = actor.owner_filter if owner in (None, actor.subject) else "\x00nobody"
+        if owner not in (None, actor.subject):
+            return LeadPage(items=[], next=None)  # a rep sees no one else's leads
+        owner = actor.owner_filter
     name = sort.lstrip("-")
     async with uow_of(request) as uow:
         rows = await uow.leads.list(

@@ -102,7 +102,9 @@ async def list_customers(
     """Customers, filtered and sorted; a sales rep sees only the customers they own."""
     actor = actor_of(principal)
     if actor.owner_filter is not None:
-        owner = actor.owner_filter if owner in (None, actor.subject) else "\x00nobody"
+        if owner not in (None, actor.subject):
+            return CustomerPage(items=[], next=None)  # a rep sees no one else's customers
+        owner = actor.owner_filter
     column = customers.c[SORTS[sort]]
     where = CustomerFilter(status, segment, tier, owner, industry, q, include_merged)
     async with uow_of(request) as uow:

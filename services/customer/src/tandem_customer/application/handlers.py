@@ -15,7 +15,7 @@ from tandem_customer.application.commands import (
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.application.value import recompute_value
 from tandem_customer.domain.dedup import normalise_email, normalise_legal_id, normalise_name
-from tandem_customer.domain.errors import CustomerNotFound, DuplicateCustomer
+from tandem_customer.domain.errors import CustomerNotFound, DuplicateCustomer, Forbidden
 from tandem_customer.domain.model import Customer
 from tandem_kit.errors import PreconditionFailed
 
@@ -110,7 +110,8 @@ async def update_customer(cmd: UpdateCustomer, uow: CustomerUnitOfWork) -> Custo
     check_version("customer", customer.version, cmd.expected_version)
     if "owner" in cmd.changes:
         # A rep may neither hand a customer to someone else nor leave it without an owner.
-        cmd.actor.check_assignment(cmd.changes["owner"] or "\x00none")
+        if cmd.actor.own_records_only and cmd.changes["owner"] != cmd.actor.subject:
+            raise Forbidden("a sales rep can only own records themselves", field="owner")
     customer.update(dict(cmd.changes))
     return customer
 
