@@ -97,6 +97,16 @@ async def test_a_lead_converted_through_the_gateway_becomes_customer_and_contact
         "estimated_amount"
     ]["amount"].startswith("25000")
 
+    # Sales opens exactly one opportunity from the conversion.
+    def opportunities():
+        r = gateway.get(
+            "/api/v1/opportunities", headers=rep, params={"customer_id": result["customer_id"]}
+        )
+        return r.json()["items"] if r.status_code == 200 and r.json()["items"] else None
+
+    opened = wait_for(opportunities)
+    assert [(o["lead_id"], o["name"]) for o in opened] == [(lead["id"], f"{company} pilot")]
+
 
 def test_ticket_summary_and_customer_value_answer_through_the_gateway(gateway, token):
     admin = token()

@@ -37,6 +37,12 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         "customer status and credit limit for order confirmation",
     ),
     ConsumerGroup(
+        "sales.lead-conversions",
+        "sales",
+        (customer.LEADS,),
+        "opens one opportunity per converted lead",
+    ),
+    ConsumerGroup(
         "customer.customer-value",
         "customer",
         (sales.ORDERS,),
