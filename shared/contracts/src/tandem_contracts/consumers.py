@@ -54,6 +54,12 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         "Faust app: joins purchase orders, receipts and contract prices per supplier into "
         "scorecards (internal topics supplier-performance-*)",
     ),
+    ConsumerGroup(
+        "customer.customer-value",
+        "customer",
+        (sales.ORDERS,),
+        "lifetime revenue, order count, last order and tier per customer",
+    ),
 )
 
 
