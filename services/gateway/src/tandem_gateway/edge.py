@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Any
 
+import anyio.to_thread
 from fastapi import HTTPException
 from prometheus_client import Counter
 from starlette.datastructures import Headers
@@ -18,7 +19,7 @@ from tandem_gateway.ratelimit import TokenBuckets
 from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.upstream import REQUEST_ID_HEADER
 from tandem_kit import context, metrics
-from tandem_kit.auth import TokenVerifier
+from tandem_kit.auth import Principal, TokenVerifier
 from tandem_kit.http import CORRELATION_HEADER
 
 access_log = logging.getLogger("tandem.gateway.access")
@@ -67,7 +68,7 @@ class Edge:
             await send(message)
 
         try:
-            refusal = self._refuse(scope, headers, state)
+            refusal = await self._refuse(scope, headers, state)
             if refusal is not None:
                 await _respond(send_wrapper, *refusal)
             else:
@@ -76,12 +77,12 @@ class Edge:
             self._record(scope, headers, state, sent, time.perf_counter() - started)
             context.correlation_id.reset(token)
 
-    def _refuse(
+    async def _refuse(
         self, scope: Scope, headers: Headers, state: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         path: str = scope["path"]
         limited = self.settings.rate_limit_enabled and not path.startswith(_UNLIMITED)
-        client = self._client(scope, headers, state)
+        client = await self._client(scope, headers, state)
         if limited:
             decision = self.buckets.take(client)
             if not decision.allowed:
@@ -107,12 +108,12 @@ class Edge:
             )
         return None
 
-    def _client(self, scope: Scope, headers: Headers, state: dict[str, Any]) -> str:
+    async def _client(self, scope: Scope, headers: Headers, state: dict[str, Any]) -> str:
         """Key the bucket by a verified subject; an unverified token counts as its address."""
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and len(auth) > 7:
             try:
-                subject = self.verifier.verify(auth[7:].strip()).subject
+                subject = (await self._verify(auth[7:].strip())).subject
             except HTTPException:
                 pass
             else:
@@ -124,6 +125,12 @@ class Edge:
             address = forwarded or address
         state["client"] = address
         return f"address:{address}"
+
+    async def _verify(self, token: str) -> Principal:
+        if self.verifier.settings.jwks_url:
+            # A JWKS key lookup may go to the network: keep it off the event loop.
+            return await anyio.to_thread.run_sync(self.verifier.verify, token)
+        return self.verifier.verify(token)
 
     def _record(
         self,
