@@ -159,7 +159,25 @@ def _add_gateway_errors(operation: dict[str, Any], schemas: dict[str, Any]) -> N
             "required": ["detail"],
         },
     )
+    schemas.setdefault(
+        "DomainError",
+        {
+            "title": "DomainError",
+            "description": "a rule refused the request (kit DomainError): reason and field",
+            "type": "object",
+            "properties": {
+                "detail": {"title": "Detail", "type": "string"},
+                "code": {"title": "Code", "type": "string"},
+                "field": {"title": "Field", "type": "string"},
+            },
+            "required": ["detail"],
+        },
+    )
     responses = operation.setdefault("responses", {})
+    # A 422 is either request validation (a list of field errors) or a domain rule's refusal.
+    invalid = responses.get("422", {}).get("content", {}).get("application/json", {})
+    if "schema" in invalid and "anyOf" not in invalid["schema"]:
+        invalid["schema"] = {"anyOf": [invalid["schema"], {"$ref": _REF + "DomainError"}]}
     for code, description in GATEWAY_ERRORS.items():
         responses.setdefault(
             code,

@@ -71,3 +71,21 @@ def test_the_gateways_own_route_wins_and_every_operation_documents_gateway_error
     assert {"401", "403", "413", "429", "503", "504"} <= set(operation["responses"])
     assert merged["components"]["schemas"]["GatewayError"]["required"] == ["detail"]
     assert GATEWAY["paths"]["/api/v1/customers/{customer_id}/360"]["get"]["responses"] == {}
+
+
+def test_a_422_is_documented_as_field_errors_or_a_domain_refusal():
+    validation = {"$ref": "#/components/schemas/HTTPValidationError"}
+    service = {
+        "paths": {
+            "/api/v1/customers": {
+                "post": {
+                    "responses": {"422": {"content": {"application/json": {"schema": validation}}}}
+                }
+            }
+        }
+    }
+    merged = merge(GATEWAY, {"customer": service}, {})
+    schema = merged["paths"]["/api/v1/customers"]["post"]["responses"]["422"]["content"][
+        "application/json"
+    ]["schema"]
+    assert schema == {"anyOf": [validation, {"$ref": "#/components/schemas/DomainError"}]}
