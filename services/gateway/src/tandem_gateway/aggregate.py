@@ -17,6 +17,7 @@ from fastapi import HTTPException
 from prometheus_client import Counter
 from pydantic import BaseModel
 
+from tandem_gateway.breaker import Breakers
 from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, outcome_of
 from tandem_kit.auth import Principal
 from tandem_kit.permissions import allowed
@@ -86,8 +87,35 @@ class _Failed(Exception):
 
 
 async def _fetch(
-    client: httpx.AsyncClient, base_url: str, part: Part, headers: dict[str, str], timeout: float
+    client: httpx.AsyncClient,
+    base_url: str,
+    part: Part,
+    headers: dict[str, str],
+    timeout: float,
+    breakers: Breakers,
 ) -> Any:
+    paused = breakers.refusal(part.service)
+    if paused is not None:
+        UPSTREAM_CALLS.labels(part.service, "circuit_open").inc()
+        raise _Failed("unavailable", paused)
+    try:
+        response = await _call(client, base_url, part, headers, timeout)
+    except asyncio.CancelledError:
+        breakers.failed(part.service)  # cut off by the deadline: it was too slow
+        raise
+    except _Failed:
+        breakers.failed(part.service)
+        raise
+    if response.status_code >= 500:
+        breakers.failed(part.service)
+    else:
+        breakers.succeeded(part.service)
+    return _read(part, response)
+
+
+async def _call(
+    client: httpx.AsyncClient, base_url: str, part: Part, headers: dict[str, str], timeout: float
+) -> httpx.Response:
     started = time.perf_counter()
     outcome = "error"
     try:
@@ -110,6 +138,10 @@ async def _fetch(
         if outcome != "error":
             UPSTREAM_CALLS.labels(part.service, outcome).inc()
     UPSTREAM_CALLS.labels(part.service, outcome_of(response.status_code)).inc()
+    return response
+
+
+def _read(part: Part, response: httpx.Response) -> Any:
     try:
         body = response.json()
     except ValueError:
@@ -139,6 +171,7 @@ async def gather(
     principal: Principal,
     headers: dict[str, str],
     budget: Budget,
+    breakers: Breakers,
 ) -> Gathered:
     """Fetch every part the caller may read, at once; raise only for the primary's 403/404."""
     started = time.perf_counter()
@@ -157,7 +190,7 @@ async def gather(
             )
             continue
         timeout = min(budget.part_timeout_s, budget.deadline_s)
-        coro = _fetch(client, service_urls[part.service], part, headers, timeout)
+        coro = _fetch(client, service_urls[part.service], part, headers, timeout, breakers)
         tasks[asyncio.create_task(coro)] = part
     pending: set[asyncio.Task[Any]] = set()
     if tasks:

@@ -121,7 +121,7 @@ class Edge:
                 return f"subject:{subject}"
         address = scope.get("client")[0] if scope.get("client") else "unknown"
         if self.settings.trust_forwarded_for:
-            forwarded = headers.get("x-forwarded-for", "").split(",")[0].strip()
+            forwarded = headers.get("x-forwarded-for", "").split(",")[-1].strip()
             address = forwarded or address
         state["client"] = address
         return f"address:{address}"

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from tandem_gateway import proxy, views
+from tandem_gateway.breaker import Breakers
 from tandem_gateway.edge import Edge
 from tandem_gateway.openapi import MergedOpenAPI
 from tandem_gateway.settings import GatewaySettings
@@ -64,6 +65,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings.auth)
+    app.state.breakers = Breakers(settings.circuit_failure_threshold, settings.circuit_open_s)
     install_error_handlers(app)
     app.add_middleware(Edge, settings=settings, verifier=app.state.token_verifier)
 

@@ -8,6 +8,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from tandem_gateway.breaker import Breakers
 from tandem_gateway.routing import owner_of
 from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, identity_headers, outcome_of
 from tandem_kit.auth import CurrentPrincipal
@@ -73,6 +74,15 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
     headers.update(identity_headers(request, principal))
     request.state.upstream = service
+    breakers: Breakers = request.app.state.breakers
+    paused = breakers.refusal(service)
+    if paused is not None:
+        UPSTREAM_CALLS.labels(service, "circuit_open").inc()
+        return JSONResponse(
+            status_code=503,
+            content={"detail": paused, "service": service},
+            headers={"Retry-After": str(max(1, round(settings.circuit_open_s)))},
+        )
     client: httpx.AsyncClient = request.app.state.http
     url = f"{settings.service_urls()[service]}/api/v1/{path}"
     started = time.perf_counter()
@@ -86,6 +96,7 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
             timeout=settings.upstream_timeout_s,
         )
     except httpx.TimeoutException:
+        breakers.failed(service)
         UPSTREAM_CALLS.labels(service, "timeout").inc()
         return JSONResponse(
             status_code=504,
@@ -96,6 +107,7 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
             },
         )
     except httpx.TransportError as exc:
+        breakers.failed(service)
         UPSTREAM_CALLS.labels(service, "unavailable").inc()
         return JSONResponse(
             status_code=503,
@@ -107,6 +119,10 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
     finally:
         UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
     UPSTREAM_CALLS.labels(service, outcome_of(upstream.status_code)).inc()
+    if upstream.status_code >= 500:
+        breakers.failed(service)
+    else:
+        breakers.succeeded(service)
     out_headers = {
         k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
     }

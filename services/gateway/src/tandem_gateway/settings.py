@@ -24,6 +24,9 @@ class GatewaySettings(BaseSettings):
     aggregate_part_timeout_s: float = Field(default=2.0, gt=0, le=60)
     aggregate_deadline_s: float = Field(default=3.0, gt=0, le=60)
     aggregate_recent_limit: int = Field(default=20, ge=1, le=200, description="activities, orders")
+    # Circuit breaker per service: after this many failures in a row, pause calls for open_s.
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    circuit_open_s: float = Field(default=5.0, gt=0, le=300)
     # Token bucket per client (token subject, else client address).
     rate_limit_enabled: bool = True
     rate_limit_per_second: float = Field(default=100.0, gt=0)

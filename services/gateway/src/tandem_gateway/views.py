@@ -81,6 +81,7 @@ async def _gather(request: Request, principal, view: str, parts: list[Part]) -> 
         principal=principal,
         headers=identity_headers(request, principal),
         budget=Budget(settings.aggregate_part_timeout_s, settings.aggregate_deadline_s),
+        breakers=request.app.state.breakers,
     )
 
 

@@ -224,3 +224,28 @@ async def test_parts_the_callers_roles_do_not_cover_are_not_fetched_and_named(
     r = await gw.get("/api/v1/dashboard", headers=bearer("sales_manager"))
     forbidden = {m["part"] for m in r.json()["missing"] if m["reason"] == "forbidden"}
     assert forbidden == {"requisitions", "purchase_orders", "suppliers"}
+
+
+async def test_a_hanging_service_stops_costing_time_once_its_circuit_opens(
+    world, gateway_client, bearer
+):
+    gw = await gateway_client(
+        aggregate_part_timeout_s=0.2, circuit_failure_threshold=2, circuit_open_s=30
+    )
+    world.delay_s["sales"] = 5.0
+    path = f"/api/v1/customers/{world.customer_id}/360"
+    first = await gw.get(path, headers=bearer())  # two sales parts time out: circuit opens
+    assert {m["reason"] for m in first.json()["missing"]} == {"timeout"}
+    calls_before = len([c for c in world.calls if c[0] == "sales"])
+    started = time.monotonic()
+    second = await gw.get(path, headers=bearer())
+    assert time.monotonic() - started < 0.2
+    missing = {m["part"]: m for m in second.json()["missing"]}
+    assert set(missing) == {"opportunities", "orders"}
+    assert missing["orders"]["reason"] == "unavailable"
+    assert "paused" in missing["orders"]["detail"]
+    assert len([c for c in world.calls if c[0] == "sales"]) == calls_before
+    # The proxy honours the same circuit.
+    proxied = await gw.get("/api/v1/orders", headers=bearer())
+    assert proxied.status_code == 503 and proxied.json()["service"] == "sales"
+    assert proxied.headers["Retry-After"] == "30"
