@@ -1,8 +1,8 @@
 """One OpenAPI document for the whole public API: the gateway's routes plus each service's.
 
 Each service's ``/openapi.json`` is fetched on demand and kept ``openapi_cache_s`` seconds.
-A service that cannot be reached keeps its last good document (or is left out) and the
-document says so under ``x-tandem-sources``; the document is never refused for it.
+A service that cannot be reached keeps its last good document (or is left out), the document
+says so under ``x-tandem-sources`` and is rebuilt within seconds; it is never refused for it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ GATEWAY_ERRORS: dict[str, str] = {
 }
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _REF = "#/components/schemas/"
+RETRY_MISSING_S = 5.0
 
 
 class MergedOpenAPI:
@@ -56,7 +57,10 @@ class MergedOpenAPI:
             if self._merged is None or time.monotonic() >= self._fresh_until:
                 await self._refresh()
                 self._merged = merge(self._gateway_doc(), self._docs, self._status)
-                self._fresh_until = time.monotonic() + self._ttl
+                whole = all(v == "ok" for v in self._status.values())
+                # Missing a service: look again soon rather than a whole cache period later.
+                ttl = self._ttl if whole else min(self._ttl, RETRY_MISSING_S)
+                self._fresh_until = time.monotonic() + ttl
             return self._merged
 
     async def _refresh(self) -> None:

@@ -43,3 +43,18 @@ async def test_a_service_never_reached_is_left_out_and_named(world, gateway_clie
     assert doc["x-tandem-sources"]["procurement"] == "unavailable: ConnectError"
     docs = await gw.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+async def test_a_service_that_comes_back_is_in_the_document_without_waiting_out_the_cache(
+    world, gateway_client, monkeypatch
+):
+    from tandem_gateway import openapi
+
+    monkeypatch.setattr(openapi, "RETRY_MISSING_S", 0.0)
+    world.down.add("supplier")
+    gw = await gateway_client(openapi_cache_s=3600)
+    assert "/api/v1/suppliers/{sid}" not in (await gw.get("/openapi.json")).json()["paths"]
+    world.down.discard("supplier")
+    doc = (await gw.get("/openapi.json")).json()
+    assert "/api/v1/suppliers/{sid}" in doc["paths"]
+    assert doc["x-tandem-sources"]["supplier"] == "ok"
