@@ -53,11 +53,23 @@ class Edge:
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
-        sent = {"status": 500, "bytes": 0}
+        sent = {"status": 500, "bytes": 0, "started": 0}
+
+        limit = self.settings.max_body_bytes
+        received = {"bytes": 0, "over": 0}
 
         async def send_wrapper(message: Message) -> None:
+            if received["over"]:
+                # The app gave up reading an oversized body, whatever it answers: 413.
+                if message["type"] == "http.response.start" and not sent["started"]:
+                    await _respond(send_wrapper_inner, *self._too_large())
+                return
+            await send_wrapper_inner(message)
+
+        async def send_wrapper_inner(message: Message) -> None:
             if message["type"] == "http.response.start":
                 sent["status"] = message["status"]
+                sent["started"] = 1
                 extra = [
                     (REQUEST_ID_HEADER.encode(), request_id.encode()),
                     (CORRELATION_HEADER.encode(), cid.encode()),
@@ -67,12 +79,27 @@ class Edge:
                 sent["bytes"] += len(message.get("body", b""))
             await send(message)
 
+        async def bounded_receive() -> Message:
+            # Chunked bodies declare no length: count what arrives.
+            message = await receive()
+            if message["type"] == "http.request":
+                received["bytes"] += len(message.get("body", b""))
+                if received["bytes"] > limit:
+                    received["over"] = 1
+                    raise _BodyTooLarge()
+            return message
+
         try:
             refusal = await self._refuse(scope, headers, state)
             if refusal is not None:
                 await _respond(send_wrapper, *refusal)
             else:
-                await self.app(scope, receive, send_wrapper)
+                try:
+                    await self.app(scope, bounded_receive, send_wrapper)
+                except _BodyTooLarge:
+                    if sent["started"]:
+                        raise
+                    await _respond(send_wrapper_inner, *self._too_large())
         finally:
             self._record(scope, headers, state, sent, time.perf_counter() - started)
             context.correlation_id.reset(token)
@@ -98,15 +125,12 @@ class Edge:
                 )
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.settings.max_body_bytes:
-            return (
-                413,
-                {
-                    "detail": f"request body over {self.settings.max_body_bytes} bytes",
-                    "field": "body",
-                },
-                {},
-            )
+            return self._too_large()
         return None
+
+    def _too_large(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        detail = f"request body over {self.settings.max_body_bytes} bytes"
+        return 413, {"detail": detail, "field": "body"}, {}
 
     async def _client(self, scope: Scope, headers: Headers, state: dict[str, Any]) -> str:
         """Key the bucket by a verified subject; an unverified token counts as its address."""
@@ -163,6 +187,10 @@ class Edge:
                 "user_agent": headers.get("user-agent"),
             },
         )
+
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 async def _respond(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:

@@ -92,6 +92,11 @@ async def test_bodies_over_the_bound_are_413_before_reaching_a_service(make):
     )
     assert streamed.status_code == 413
     assert SEEN == []
+    # The gateway's own routes are bounded too, declared length or not.
+    token = await gw.post(
+        "/auth/token", headers={"Content-Type": "application/json"}, content=chunks()
+    )
+    assert token.status_code == 413 and token.json()["field"] == "body"
 
 
 async def test_request_and_correlation_ids_and_command_headers_reach_the_service(make):
