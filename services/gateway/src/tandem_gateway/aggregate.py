@@ -100,10 +100,8 @@ async def _fetch(
         raise _Failed("unavailable", paused)
     try:
         response = await _call(client, base_url, part, headers, timeout)
-    except asyncio.CancelledError:
-        breakers.failed(part.service)  # cut off by the deadline: it was too slow
-        raise
-    except _Failed:
+    except BaseException:
+        # Refused, timed out, or cut off by the deadline (cancelled): each counts against it.
         breakers.failed(part.service)
         raise
     if response.status_code >= 500:
