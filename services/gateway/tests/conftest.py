@@ -332,3 +332,19 @@ def bearer():
         return {"Authorization": f"Bearer {verifier.issue(subject, list(roles) or ['admin'])}"}
 
     return make
+
+
+@pytest.fixture
+def fake_apps():
+    """Builders of the fake services' apps, by service name."""
+    return {
+        "customer": customer_app,
+        "sales": sales_app,
+        "supplier": supplier_app,
+        "procurement": procurement_app,
+    }
+
+
+@pytest.fixture
+def settings_for():
+    return gateway_settings
