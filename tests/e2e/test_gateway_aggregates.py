@@ -76,7 +76,11 @@ def _subjects(gateway, auth, customer_id):
         gateway,
         auth,
         "/api/v1/suppliers",
-        {"name": "E2E Parts", "legal_id": f"EP-{uuid.uuid4().hex[:8]}", "categories": ["parts"]},
+        {
+            "name": f"E2E Parts {uuid.uuid4().hex[:8]}",
+            "legal_id": f"EP-{uuid.uuid4().hex[:8]}",
+            "categories": ["parts"],
+        },
     )
     sku = f"E2E-{uuid.uuid4().hex[:8]}"
     _create(
@@ -85,7 +89,7 @@ def _subjects(gateway, auth, customer_id):
         "/api/v1/products",
         {
             "sku": sku,
-            "name": "E2E widget",
+            "name": f"E2E widget {sku}",
             "unit": "pcs",
             "list_price": {"amount": "3.50", "currency": "EUR"},
         },

@@ -51,7 +51,11 @@ def _subjects(gateway, auth, customer_id):
         gateway,
         auth,
         "/api/v1/suppliers",
-        {"name": "E2E Parts", "legal_id": f"EP-{uuid.uuid4().hex[:8]}", "categories": ["parts"]},
+        {
+            "name": f"E2E Parts {uuid.uuid4().hex[:8]}",
+            "legal_id": f"EP-{uuid.uuid4().hex[:8]}",
+            "categories": ["parts"],
+        },
     )
     sku = f"E2E-{uuid.uuid4().hex[:8]}"
     _create(
@@ -60,7 +64,7 @@ def _subjects(gateway, auth, customer_id):
         "/api/v1/products",
         {
             "sku": sku,
-            "name": "E2E widget",
+            "name": f"E2E widget {sku}",
             "unit": "pcs",
             "list_price": {"amount": "3.50", "currency": "EUR"},
         },
@@ -159,8 +163,9 @@ def test_each_aggregated_read_survives_a_stopped_service_and_recovers(
 
     after = wait_for(recovered)
     for view, response in after.items():
-        if response.status_code == 200 and view != "dashboard":
-            # Same subject, nothing changed meanwhile: the same parts with the same data.
+        if response.status_code == 200:
+            # Its parts are back (their data may have moved on: workers keep working).
             before = baseline[view].json()
             for part in (p for p in views[view][1] if p.service == service):
-                assert response.json().get(part.name) == before.get(part.name), (view, part.name)
+                if before.get(part.name) is not None:
+                    assert response.json().get(part.name) is not None, (view, part.name)

@@ -36,6 +36,7 @@ class World:
     down: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)  # answer 500
     calls: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    spec_fetches: list[str] = field(default_factory=list)
 
     def page(self, *items: dict[str, Any]) -> dict[str, Any]:
         return {"items": list(items), "next": None}
@@ -46,6 +47,9 @@ def _app(service: str, world: World) -> FastAPI:
 
     @app.middleware("http")
     async def behave(request: Request, call_next):
+        if request.url.path == "/openapi.json":  # the gateway's document, not a read
+            world.spec_fetches.append(service)
+            return await call_next(request)
         world.calls.append(
             (service, request.url.path, dict(request.query_params), dict(request.headers))
         )
@@ -295,6 +299,7 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
         aggregate_part_timeout_s=0.5,
         aggregate_deadline_s=0.8,
         rate_limit_enabled=False,
+        openapi_warm_up=False,
     )
     base.update(overrides)
     return GatewaySettings(**base)

@@ -52,7 +52,18 @@ def create_app(
                 ttl_s=settings.openapi_cache_s,
                 fetch_timeout_s=settings.openapi_fetch_timeout_s,
             )
-            yield
+            # Build the merged document in the background so the first reader need not wait.
+            warm = (
+                asyncio.create_task(app.state.openapi.document())
+                if settings.openapi_warm_up
+                else None
+            )
+            try:
+                yield
+            finally:
+                if warm is not None:
+                    warm.cancel()
+                    await asyncio.gather(warm, return_exceptions=True)
 
     app = FastAPI(
         title="Tandem API",

@@ -52,8 +52,11 @@ class GatewaySettings(BaseSettings):
         default=False, description="key anonymous clients by X-Forwarded-For (behind a proxy)"
     )
     openapi_cache_s: float = Field(default=30.0, ge=0, description="merged OpenAPI freshness")
+    openapi_warm_up: bool = Field(
+        default=True, description="build the merged OpenAPI at start, not on the first request"
+    )
     openapi_fetch_timeout_s: float = Field(
-        default=2.0, gt=0, le=30, description="timeout fetching a service's /openapi.json"
+        default=10.0, gt=0, le=60, description="timeout fetching a service's /openapi.json"
     )
     log_level: str = "INFO"
     log_json: bool = True

@@ -28,7 +28,9 @@ def _upstream(request: httpx.Request) -> httpx.Response:
 
 
 async def _client(**overrides):
-    settings = GatewaySettings(auth=AuthSettings(development=True), **overrides)
+    settings = GatewaySettings(
+        auth=AuthSettings(development=True), **{"openapi_warm_up": False, **overrides}
+    )
     app = create_app(settings, transport=httpx.MockTransport(_upstream))
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()

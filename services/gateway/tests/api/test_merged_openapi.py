@@ -1,5 +1,7 @@
 """The merged OpenAPI document: every service's public paths plus the gateway's own."""
 
+import asyncio
+
 
 async def test_one_document_describes_the_whole_public_api(world, gateway_client):
     gw = await gateway_client(openapi_cache_s=0)
@@ -58,3 +60,13 @@ async def test_a_service_that_comes_back_is_in_the_document_without_waiting_out_
     doc = (await gw.get("/openapi.json")).json()
     assert "/api/v1/suppliers/{sid}" in doc["paths"]
     assert doc["x-tandem-sources"]["supplier"] == "ok"
+
+
+async def test_the_document_is_built_at_start_without_a_reader(world, gateway_client):
+    await gateway_client(openapi_warm_up=True)
+
+    async def fetched():
+        while sorted(world.spec_fetches) != ["customer", "procurement", "sales", "supplier"]:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(fetched(), timeout=10)
