@@ -36,6 +36,18 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         (customer.CUSTOMERS,),
         "customer status and credit limit for order confirmation",
     ),
+    ConsumerGroup(
+        "procurement.demand",
+        "procurement",
+        (procurement.ORDER_DEMAND, procurement.DEMAND),
+        "order-line demand from the demand join -> requisitions; net demand view per SKU",
+    ),
+    ConsumerGroup(
+        "procurement.supplier-read-model",
+        "procurement",
+        (supplier.SUPPLIERS, supplier.OFFERS, supplier.SCORECARDS),
+        "supplier status, offers and standing for sourcing; re-sourcing on suspension",
+    ),
 )
 
 
