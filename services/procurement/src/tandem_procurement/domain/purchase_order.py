@@ -17,6 +17,7 @@ from tandem_procurement.domain import events
 from tandem_procurement.domain.base import Aggregate, utcnow
 from tandem_procurement.domain.errors import IllegalTransition, InvalidRequest
 from tandem_procurement.domain.requisition import Requisition, RequisitionStatus
+from tandem_procurement.domain.requisition import allowed_actions as req_allowed
 
 
 class PurchaseOrderStatus(StrEnum):
@@ -99,6 +100,11 @@ class PurchaseOrder(Aggregate):
         cls, requisitions: Sequence[Requisition], *, created_by: str, today: date
     ) -> PurchaseOrder:
         """One draft order for the approved requisitions of one supplier (marks them ordered)."""
+        for req in requisitions:
+            if req.status != RequisitionStatus.APPROVED:
+                raise IllegalTransition(
+                    "requisition", req.status, "order", req_allowed(req.status)
+                )
         suppliers = {ln.suggested_supplier_id for r in requisitions for ln in r.lines}
         currencies = {ln.currency for r in requisitions for ln in r.lines}
         if len(suppliers) != 1 or None in suppliers:
@@ -110,10 +116,6 @@ class PurchaseOrder(Aggregate):
             )
         lines = []
         for req in requisitions:
-            if req.status != RequisitionStatus.APPROVED:
-                raise IllegalTransition(
-                    "requisition", req.status, "order", ["approve"] if req.status == "submitted" else []
-                )
             for ln in req.lines:
                 if ln.quantity == 0:
                     continue
