@@ -111,3 +111,12 @@ def test_a_requisition_raised_by_hand_does_not_cover_order_lines():
         lines=[own.RequisitionLine(sku="A", quantity=Decimal(50))],
     )
     assert coverage_records(manual) == []
+
+
+def test_reprocessing_a_version_after_a_crash_emits_its_removed_lines_again():
+    first, entry = order_records(HISTORY[0], None)
+    changed, entry = order_records(HISTORY[2], entry)  # B line removed
+    again, _ = order_records(HISTORY[2], entry)  # the table kept v3, the records were lost
+    removed = [r for sku, r in again if sku == "B"]
+    assert removed and removed[0]["open"] == "0" and removed[0]["v"] == 3
+    assert order_records(HISTORY[0], entry) == ([], None)  # a stale version: nothing

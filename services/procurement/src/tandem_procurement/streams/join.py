@@ -34,9 +34,10 @@ def _s(value: Decimal) -> str:
 def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]], dict | None]:
     """Records per SKU for one order snapshot, and the order table's new entry.
 
-    ``known`` is the order table's entry ({"v": version, "lines": {line_id: sku}}). A stale
-    version yields nothing; the same version is re-emitted (the SKU side drops duplicates), so a
-    crash between the two steps loses nothing.
+    ``known`` is the order table's entry ({"v": version, "lines": {line_id: sku}} with every
+    line the order ever had). A stale version yields nothing; the same version is re-emitted in
+    full, removed lines included (the SKU side drops duplicates), so a crash between the two
+    steps loses nothing.
     """
     if known is not None and order.version < known["v"]:
         return [], None
@@ -81,7 +82,7 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
                     },
                 )
             )
-    return records, {"v": order.version, "lines": current}
+    return records, {"v": order.version, "lines": {**((known or {}).get("lines") or {}), **current}}
 
 
 def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
