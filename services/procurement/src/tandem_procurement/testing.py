@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tandem_contracts import Envelope, Money
-from tandem_contracts import sales
+from tandem_contracts import Envelope, Money, sales
 
 PRICE = Money(amount=Decimal("10"), currency="EUR")
 
@@ -36,8 +35,12 @@ def order_history(orders: int = 20, seed: int = 11) -> list[sales.OrderSnapshot]
         ]
         events: list[sales.OrderSnapshot] = [
             sales.OrderConfirmed(
-                order_id=order_id, customer_id=customer, version=2, status="confirmed",
-                lines=lines, total=PRICE,
+                order_id=order_id,
+                customer_id=customer,
+                version=2,
+                status="confirmed",
+                lines=lines,
+                total=PRICE,
             )
         ]
         roll = rng.random()
@@ -48,22 +51,35 @@ def order_history(orders: int = 20, seed: int = 11) -> list[sales.OrderSnapshot]
             ]
             events.append(
                 sales.OrderChanged(
-                    order_id=order_id, customer_id=customer, version=3, status="confirmed",
-                    lines=[ln for ln in changed if ln.quantity > 0] or changed[:1], total=PRICE,
+                    order_id=order_id,
+                    customer_id=customer,
+                    version=3,
+                    status="confirmed",
+                    lines=[ln for ln in changed if ln.quantity > 0] or changed[:1],
+                    total=PRICE,
                 )
             )
         elif roll < 0.5:
             events.append(
                 sales.OrderCancelled(
-                    order_id=order_id, customer_id=customer, version=3, status="cancelled",
-                    lines=lines, total=PRICE, reason="customer withdrew",
+                    order_id=order_id,
+                    customer_id=customer,
+                    version=3,
+                    status="cancelled",
+                    lines=lines,
+                    total=PRICE,
+                    reason="customer withdrew",
                 )
             )
         elif roll < 0.6:
             events.append(
                 sales.OrderFulfilled(
-                    order_id=order_id, customer_id=customer, version=3, status="fulfilled",
-                    lines=lines, total=PRICE,
+                    order_id=order_id,
+                    customer_id=customer,
+                    version=3,
+                    status="fulfilled",
+                    lines=lines,
+                    total=PRICE,
                 )
             )
         for ev in events:

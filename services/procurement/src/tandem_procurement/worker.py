@@ -66,7 +66,12 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
     ]
     tasks = [contract_expiry_task(uow_factory, settings.contract_check_interval_s)]
     if settings.demand_join_enabled:
-        app = build_demand_join(settings.kafka, app_id=settings.demand_join_app_id, clock=clock)
+        app = build_demand_join(
+            settings.kafka,
+            app_id=settings.demand_join_app_id,
+            datadir=settings.data_dir / "faust",
+            clock=clock,
+        )
 
         async def demand_join(stop: asyncio.Event) -> None:
             await run_demand_join(app, stop)

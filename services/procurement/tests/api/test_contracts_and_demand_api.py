@@ -121,7 +121,9 @@ async def test_approval_rules_are_versioned_and_apply_to_new_requisitions(client
     bad = {**rules, "tiers": [{"below": "50", "levels": 0}]}
     response = await client.post("/api/v1/approval-rules", json=bad, headers=MANAGER)
     assert response.status_code == 422 and response.json()["field"] == "tiers"
-    assert (await client.post("/api/v1/approval-rules", json=rules, headers=BUYER)).status_code == 403
+    assert (
+        await client.post("/api/v1/approval-rules", json=rules, headers=BUYER)
+    ).status_code == 403
 
 
 async def test_order_demand_shows_coverage_per_sales_order_line(app, client, seed):
@@ -131,9 +133,14 @@ async def test_order_demand_shows_coverage_per_sales_order_line(app, client, see
     async with app.state.uow() as uow:
         await when_order_line_demand_changed(
             RecordOrderLineDemand(
-                order_id=order, line_id=line, sku="SKU-1", order_version=2,
-                order_status="confirmed", ordered_quantity=Decimal(10),
-                open_quantity=Decimal(10), requested_date=TODAY + timedelta(days=30),
+                order_id=order,
+                line_id=line,
+                sku="SKU-1",
+                order_version=2,
+                order_status="confirmed",
+                ordered_quantity=Decimal(10),
+                open_quantity=Decimal(10),
+                requested_date=TODAY + timedelta(days=30),
             ),
             uow,
         )
@@ -157,7 +164,11 @@ async def test_order_demand_shows_coverage_per_sales_order_line(app, client, see
     )
     (item,) = (await client.get(f"/api/v1/demand/orders/{order}", headers=BUYER)).json()["items"]
     (p,) = item["purchase_orders"]
-    assert (p["status"], p["received_quantity"], len(p["receipts"])) == ("partially_received", "4", 1)
+    assert (p["status"], p["received_quantity"], len(p["receipts"])) == (
+        "partially_received",
+        "4",
+        1,
+    )
     assert p["promised_date"] == (TODAY + timedelta(days=3)).isoformat()
     empty = (await client.get(f"/api/v1/demand/orders/{uuid.uuid4()}", headers=BUYER)).json()
     assert empty["items"] == []

@@ -62,7 +62,9 @@ async def test_a_requisition_is_sourced_approved_ordered_and_received(client, se
     assert len(fetched["receipts"]) == 2
     assert fetched["lines"][0]["quantity_received"] == "10"
     assert fetched["lines"][0]["quantity_rejected"] == "1"
-    listed = (await client.get(f"/api/v1/purchase-orders?supplier_id={supplier}&open=true", headers=BUYER)).json()
+    listed = (
+        await client.get(f"/api/v1/purchase-orders?supplier_id={supplier}&open=true", headers=BUYER)
+    ).json()
     assert listed["items"] == []
     summary = (await client.get("/api/v1/purchase-orders/summary", headers=BUYER)).json()
     assert summary["spend_by_supplier"] == [
@@ -151,21 +153,29 @@ async def test_over_receiving_is_refused_and_writes_nothing(client, seed):
     ).json()["items"][0]
     url = f"/api/v1/purchase-orders/{po['id']}"
     early = await client.post(
-        f"{url}/receipts", json={"lines": [{"sku": "SKU-1", "quantity_accepted": "1"}]}, headers=BUYER
+        f"{url}/receipts",
+        json={"lines": [{"sku": "SKU-1", "quantity_accepted": "1"}]},
+        headers=BUYER,
     )
     assert early.status_code == 409  # a draft order receives nothing
     await client.post(f"{url}/issue", headers=BUYER)
     too_much = await client.post(
-        f"{url}/receipts", json={"lines": [{"sku": "SKU-1", "quantity_accepted": "6"}]}, headers=BUYER
+        f"{url}/receipts",
+        json={"lines": [{"sku": "SKU-1", "quantity_accepted": "6"}]},
+        headers=BUYER,
     )
     assert too_much.status_code == 422
     assert too_much.json()["field"] == "lines.0.quantity_accepted"
     wrong_sku = await client.post(
-        f"{url}/receipts", json={"lines": [{"sku": "OTHER", "quantity_accepted": "1"}]}, headers=BUYER
+        f"{url}/receipts",
+        json={"lines": [{"sku": "OTHER", "quantity_accepted": "1"}]},
+        headers=BUYER,
     )
     assert wrong_sku.status_code == 422 and wrong_sku.json()["field"] == "lines.0.sku"
     assert (await client.get(url, headers=BUYER)).json()["status"] == "issued"
-    assert (await client.get(f"/api/v1/receipts?purchase_order_id={po['id']}", headers=BUYER)).json()["items"] == []
+    assert (
+        await client.get(f"/api/v1/receipts?purchase_order_id={po['id']}", headers=BUYER)
+    ).json()["items"] == []
 
 
 async def test_requisition_summary_and_list_filters(client, seed):

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from tandem_kit.db import outbox_table
-from tandem_procurement.application.commands import Actor, ContractAction, DraftContract
 from tandem_kit.testing.plugin import eventually
+from tandem_procurement.application.commands import Actor, ContractAction, DraftContract
 from tandem_procurement.application.contracts import (
     act_on_contract,
     check_contract_expiry,
@@ -24,9 +24,13 @@ async def test_expiring_then_expired_each_published_once(uow, sessions, clock):
     async with uow() as u:
         c = await draft_contract(
             DraftContract(
-                actor=Actor("manager-1"), supplier_id=uuid.uuid4(), currency="EUR",
-                lines=(("SKU", Decimal("5")),), valid_from=today,
-                valid_until=today + timedelta(days=40), notice_days=30,
+                actor=Actor("manager-1"),
+                supplier_id=uuid.uuid4(),
+                currency="EUR",
+                lines=(("SKU", Decimal("5")),),
+                valid_from=today,
+                valid_until=today + timedelta(days=40),
+                notice_days=30,
             ),
             u,
         )

@@ -7,9 +7,8 @@ from decimal import Decimal
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from tandem_contracts import decode
+from tandem_contracts import decode, sales
 from tandem_contracts import procurement as own
-from tandem_contracts import sales
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.testing.plugin import eventually
@@ -40,7 +39,9 @@ class Outputs:
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=kafka.bootstrap_servers, fetch_max_wait_ms=10, enable_auto_commit=False
+            bootstrap_servers=kafka.bootstrap_servers,
+            fetch_max_wait_ms=10,
+            enable_auto_commit=False,
         )
         self.latest: dict[str, own.NetDemandChanged] = {}
 
@@ -67,8 +68,8 @@ class Outputs:
         await self.consumer.stop()
 
 
-async def run_until(kafka, app_id, outputs, expected, timeout=60.0):
-    app = build_demand_join(kafka, app_id=app_id)
+async def run_until(kafka, app_id, outputs, expected, datadir, timeout=60.0):
+    app = build_demand_join(kafka, app_id=app_id, datadir=datadir)
     stop = asyncio.Event()
     task = asyncio.create_task(run_demand_join(app, stop))
 
@@ -88,17 +89,19 @@ def nonzero(totals):
     return {k: v for k, v in totals.items() if v}
 
 
-async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_demand(kafka):
+async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_demand(
+    kafka, tmp_path
+):
     history = order_history()
     expected = nonzero(expected_open(history))
     await produce(kafka, history)
     first = Outputs(kafka)
     await first.start_at_end()
-    await run_until(kafka, f"procurement-test-{uuid.uuid4().hex[:8]}", first, expected)
+    await run_until(kafka, f"procurement-test-{uuid.uuid4().hex[:8]}", first, expected, tmp_path)
     # A new application instance (empty tables) replays the whole topic from the beginning.
     again = Outputs(kafka)
     await again.start_at_end()
-    await run_until(kafka, f"procurement-test-{uuid.uuid4().hex[:8]}", again, expected)
+    await run_until(kafka, f"procurement-test-{uuid.uuid4().hex[:8]}", again, expected, tmp_path)
     assert {s: e.net_quantity for s, e in again.latest.items()} == {
         s: e.net_quantity for s, e in first.latest.items()
     }
@@ -106,16 +109,16 @@ async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_d
     await again.stop()
 
 
-async def test_a_restarted_join_recovers_its_tables_and_stays_exact(kafka):
+async def test_a_restarted_join_recovers_its_tables_and_stays_exact(kafka, tmp_path):
     history = order_history(orders=30, seed=5)
     half = len(history) // 2
     app_id = f"procurement-test-{uuid.uuid4().hex[:8]}"
     outputs = Outputs(kafka)
     await outputs.start_at_end()
     await produce(kafka, history[:half])
-    await run_until(kafka, app_id, outputs, nonzero(expected_open(history[:half])))
+    await run_until(kafka, app_id, outputs, nonzero(expected_open(history[:half])), tmp_path)
     # The same application starts again: tables come back from their changelogs, the rest of
     # the stream (and a redelivered stretch of the first half) is applied exactly once.
     await produce(kafka, history[half - 5 :])
-    await run_until(kafka, app_id, outputs, nonzero(expected_open(history)))
+    await run_until(kafka, app_id, outputs, nonzero(expected_open(history)), tmp_path)
     await outputs.stop()

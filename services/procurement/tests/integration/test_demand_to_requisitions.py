@@ -39,7 +39,11 @@ def demand(version, open_qty, status="confirmed", requested=date(2027, 4, 1)):
 
 async def supplier_event(uow, supplier_id, status, version=1):
     event = supplier_contract.SupplierChanged(
-        supplier_id=supplier_id, version=version, name="S", legal_id="L", status=status,
+        supplier_id=supplier_id,
+        version=version,
+        name="S",
+        legal_id="L",
+        status=status,
         categories=["parts"],
     )
     async with uow() as u:
@@ -49,8 +53,12 @@ async def supplier_event(uow, supplier_id, status, version=1):
 
 async def offer_event(uow, supplier_id, price, lead=5):
     event = supplier_contract.OfferPublished(
-        offer_id=uuid.uuid4(), supplier_id=supplier_id, version=1, sku="SKU-1",
-        unit_price=Money(amount=Decimal(price), currency="EUR"), lead_time_days=lead,
+        offer_id=uuid.uuid4(),
+        supplier_id=supplier_id,
+        version=1,
+        sku="SKU-1",
+        unit_price=Money(amount=Decimal(price), currency="EUR"),
+        lead_time_days=lead,
         minimum_order_quantity=Decimal(1),
     )
     async with uow() as u:
@@ -102,9 +110,7 @@ async def test_ordered_requisitions_stay_when_the_order_is_cancelled(uow, clock)
     await apply(uow, demand(2, 10))
     (req,) = await requisitions(uow)
     async with uow() as u:
-        (po,) = await create_purchase_orders(
-            CreatePurchaseOrders(Actor("buyer-1"), (req.id,)), u
-        )
+        (po,) = await create_purchase_orders(CreatePurchaseOrders(Actor("buyer-1"), (req.id,)), u)
         await u.commit()
     await apply(uow, demand(3, 0, "cancelled"))
     (req,) = await requisitions(uow)
@@ -146,7 +152,10 @@ async def test_probation_moves_open_requisitions_elsewhere(uow):
         await offer_event(uow, s, price)
     await apply(uow, demand(2, 10))
     event = supplier_contract.StandingChanged(
-        supplier_id=SUPPLIER, version=3, previous_standing="watch", standing="probation",
+        supplier_id=SUPPLIER,
+        version=3,
+        previous_standing="watch",
+        standing="probation",
         score=Decimal(30),
     )
     async with uow() as u:

@@ -1,6 +1,5 @@
 """Killing the worker mid-stream (SIGKILL) leaves demand, requisitions and net demand exact."""
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -60,6 +59,7 @@ def start_worker(url: str, kafka: KafkaSettings, tmp_path) -> subprocess.Popen:
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "TANDEM_AUTH_DEVELOPMENT": "true",
         "PROCUREMENT_LOG_JSON": "false",
+        "PROCUREMENT_DATA_DIR": str(tmp_path / "data"),
     }
     log = open(tmp_path / "worker.log", "ab")
     return subprocess.Popen(
@@ -100,7 +100,9 @@ async def snapshot(uow):
     return net, lines, covered
 
 
-async def test_killing_the_worker_mid_stream_keeps_demand_exact(kafka, database, sqlite_url, tmp_path):
+async def test_killing_the_worker_mid_stream_keeps_demand_exact(
+    kafka, database, sqlite_url, tmp_path
+):
     history = order_history(orders=30, seed=3)
     expected = expected_open(history)
     half = len(history) // 2

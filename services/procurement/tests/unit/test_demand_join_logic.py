@@ -5,9 +5,8 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from tandem_contracts import Money
+from tandem_contracts import Money, sales
 from tandem_contracts import procurement as own
-from tandem_contracts import sales
 from tandem_procurement.streams.join import SkuState, coverage_records, order_records
 
 EUR = Money(amount=Decimal(1), currency="EUR")
@@ -21,7 +20,10 @@ def snapshot(order_id, version, status, lines):
         status=status,
         lines=[
             sales.OrderLine(
-                line_id=line_id, sku=sku, quantity=Decimal(q), unit_price=EUR,
+                line_id=line_id,
+                sku=sku,
+                quantity=Decimal(q),
+                unit_price=EUR,
                 requested_date=date(2027, 5, 1),
             )
             for line_id, sku, q in lines
@@ -114,8 +116,8 @@ def test_a_requisition_raised_by_hand_does_not_cover_order_lines():
 
 
 def test_reprocessing_a_version_after_a_crash_emits_its_removed_lines_again():
-    first, entry = order_records(HISTORY[0], None)
-    changed, entry = order_records(HISTORY[2], entry)  # B line removed
+    _first, entry = order_records(HISTORY[0], None)
+    _changed, entry = order_records(HISTORY[2], entry)  # B line removed
     again, _ = order_records(HISTORY[2], entry)  # the table kept v3, the records were lost
     removed = [r for sku, r in again if sku == "B"]
     assert removed and removed[0]["open"] == "0" and removed[0]["v"] == 3

@@ -22,7 +22,9 @@ def offer(supplier, price, lead=5, sku="SKU", moq="1", **kw):
 
 
 def contract(supplier, price, sku="SKU", until=date(2027, 12, 31)):
-    return ContractTerms(uuid.uuid4(), supplier, sku, Decimal(price), "EUR", date(2027, 1, 1), until)
+    return ContractTerms(
+        uuid.uuid4(), supplier, sku, Decimal(price), "EUR", date(2027, 1, 1), until
+    )
 
 
 def approved(*ids, score=None, standing="good"):

@@ -1,1 +1,1 @@
-"""Procurement HTTP API: demand, requisitions, approval rules, purchase orders, receipts, contracts."""
+"""Procurement HTTP API: demand, requisitions, approval rules, POs, receipts, contracts."""

@@ -15,7 +15,16 @@ from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.idempotency import execute
 from tandem_kit.permissions import require
 from tandem_procurement.api import render
-from tandem_procurement.api.common import Cursor, MoneyIn, Sku, Strict, actor, after_of, page, uow_of
+from tandem_procurement.api.common import (
+    Cursor,
+    MoneyIn,
+    Sku,
+    Strict,
+    actor,
+    after_of,
+    page,
+    uow_of,
+)
 from tandem_procurement.application import contracts as handlers
 from tandem_procurement.application.commands import ContractAction, DraftContract
 from tandem_procurement.domain.contract import ContractStatus
@@ -120,10 +129,12 @@ def _action_route(action: Literal["activate", "terminate"]) -> None:
         methods=["POST"],
         dependencies=[WRITE],
         summary=f"{action.capitalize()} a contract",
-        responses={409: {"description": "illegal transition"}, 412: {"description": "stale If-Match"}},
+        responses={
+            409: {"description": "illegal transition"},
+            412: {"description": "stale If-Match"},
+        },
     )
 
 
 for _action in ("activate", "terminate"):
     _action_route(_action)
-

@@ -90,10 +90,7 @@ async def purchase_order_summary(request: Request) -> dict:
         spend = await uow.purchase_orders.spend_by_supplier()
         open_count = await uow.purchase_orders.count_open()
     return {
-        "spend_by_supplier": [
-            {"supplier_id": str(s), "amount": money(a, c)}
-            for s, c, a in spend
-        ],
+        "spend_by_supplier": [{"supplier_id": str(s), "amount": money(a, c)} for s, c, a in spend],
         "open": open_count,
     }
 
@@ -137,7 +134,9 @@ def _action_route(action: Literal["issue", "acknowledge", "close", "cancel"]) ->
             action=action,
             actor=actor(principal),
             reason=getattr(body, "reason", None),
-            promised_dates={p.line_id: p.promised_date for p in getattr(body, "promised_dates", [])},
+            promised_dates={
+                p.line_id: p.promised_date for p in getattr(body, "promised_dates", [])
+            },
             expected_version=if_match,
         )
         status, payload = await execute(
@@ -155,7 +154,10 @@ def _action_route(action: Literal["issue", "acknowledge", "close", "cancel"]) ->
         methods=["POST"],
         dependencies=[WRITE],
         summary=f"{action.capitalize()} a purchase order",
-        responses={409: {"description": "illegal transition"}, 412: {"description": "stale If-Match"}},
+        responses={
+            409: {"description": "illegal transition"},
+            412: {"description": "stale If-Match"},
+        },
     )
 
 

@@ -173,7 +173,9 @@ class PolicyIn(Strict):
     currency: Currency
     tiers: Annotated[list[TierIn], Field(min_length=1, max_length=50)]
     level_roles: Annotated[
-        list[Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(min_length=1)]],
+        list[
+            Annotated[list[Annotated[str, Field(min_length=1, max_length=50)]], Field(min_length=1)]
+        ],
         Field(max_length=MAX_LEVELS),
     ]
 

@@ -98,7 +98,7 @@ async def _resource(
 async def when_supplier_status_changed(
     supplier_id: uuid.UUID, uow: ProcurementUnitOfWork
 ) -> list[Requisition]:
-    """A supplier left 'approved' (suspended, blocked, probation): re-source its open requisitions."""
+    """A supplier left 'approved' (suspended, blocked, probation): re-source its requisitions."""
     return await _resource(uow, await uow.requisitions.open_for_supplier(supplier_id))
 
 

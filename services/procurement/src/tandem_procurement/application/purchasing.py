@@ -38,7 +38,9 @@ async def create_purchase_orders(
         by_supplier[suppliers.pop()].append(req)
     orders = []
     for reqs in by_supplier.values():
-        order = PurchaseOrder.from_requisitions(reqs, created_by=cmd.actor.subject, today=uow.today())
+        order = PurchaseOrder.from_requisitions(
+            reqs, created_by=cmd.actor.subject, today=uow.today()
+        )
         uow.purchase_orders.add(order)
         orders.append(order)
     await reassess_lines(uow, [r.order_line_id for r in found if r.order_line_id])

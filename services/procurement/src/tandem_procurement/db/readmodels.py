@@ -256,7 +256,9 @@ class NetDemandView:
         # A restarted join counts versions again from 1: as_of breaks the tie in its favour.
         if version <= row.version and as_of <= row.as_of:
             return False
-        await self.session.execute(update(net_demand).where(net_demand.c.sku == sku).values(**values))
+        await self.session.execute(
+            update(net_demand).where(net_demand.c.sku == sku).values(**values)
+        )
         return True
 
     async def list(self, *, sku: str | None, limit: int, after: str | None) -> list[dict]:

@@ -60,7 +60,9 @@ class _Repo:
 
 
 class RequisitionRepository(_Repo):
-    async def get(self, requisition_id: uuid.UUID, *, for_update: bool = False) -> Requisition | None:
+    async def get(
+        self, requisition_id: uuid.UUID, *, for_update: bool = False
+    ) -> Requisition | None:
         stmt = select(Requisition).where(requisitions.c.id == requisition_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -116,9 +118,7 @@ class RequisitionRepository(_Repo):
         if sku is not None:
             stmt = stmt.where(
                 requisitions.c.id.in_(
-                    select(requisition_lines.c.requisition_id).where(
-                        requisition_lines.c.sku == sku
-                    )
+                    select(requisition_lines.c.requisition_id).where(requisition_lines.c.sku == sku)
                 )
             )
         if supplier_id is not None:
@@ -182,9 +182,7 @@ class PurchaseOrderRepository(_Repo):
         )
         orders = await self._all(select(PurchaseOrder).where(purchase_orders.c.id.in_(po_ids)))
         wanted = set(requisition_ids)
-        return [
-            (line, po) for po in orders for line in po.lines if line.requisition_id in wanted
-        ]
+        return [(line, po) for po in orders for line in po.lines if line.requisition_id in wanted]
 
     def add_receipt(self, receipt: GoodsReceipt) -> None:
         self.session.add(receipt)

@@ -42,9 +42,7 @@ mapper_registry = registry(metadata=metadata)
 
 
 def _status(enum: type[StrEnum]) -> Enum:
-    return Enum(
-        enum, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]
-    )
+    return Enum(enum, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
 
 
 requisitions = Table(

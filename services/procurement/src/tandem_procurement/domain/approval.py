@@ -16,7 +16,7 @@ MAX_LEVELS = 5
 
 @dataclass(frozen=True)
 class ApprovalTier:
-    """Requisitions of ``category`` with a total below ``below`` (None: no limit) need ``levels``."""
+    """Requisitions of ``category`` with a total below ``below`` (None: any) need ``levels``."""
 
     levels: int
     below: Decimal | None = None

@@ -65,9 +65,7 @@ class DemandLine(Aggregate):
 
 
 def covered_quantity(requisitions: Sequence[Requisition]) -> Decimal:
-    return sum(
-        (r.quantity for r in requisitions if r.status in COVERING), Decimal(0)
-    )
+    return sum((r.quantity for r in requisitions if r.status in COVERING), Decimal(0))
 
 
 def supply_risk(

@@ -102,13 +102,13 @@ class PurchaseOrder(Aggregate):
         """One draft order for the approved requisitions of one supplier (marks them ordered)."""
         for req in requisitions:
             if req.status != RequisitionStatus.APPROVED:
-                raise IllegalTransition(
-                    "requisition", req.status, "order", req_allowed(req.status)
-                )
+                raise IllegalTransition("requisition", req.status, "order", req_allowed(req.status))
         suppliers = {ln.suggested_supplier_id for r in requisitions for ln in r.lines}
         currencies = {ln.currency for r in requisitions for ln in r.lines}
         if len(suppliers) != 1 or None in suppliers:
-            raise InvalidRequest("a purchase order is for exactly one supplier", field="requisition_ids")
+            raise InvalidRequest(
+                "a purchase order is for exactly one supplier", field="requisition_ids"
+            )
         if len(currencies) != 1:
             raise InvalidRequest(
                 "the requisitions of one supplier are priced in different currencies",

@@ -175,14 +175,14 @@ class Requisition(Aggregate):
     @property
     def approvals_this_round(self) -> list[ApprovalDecision]:
         return [
-            d
-            for d in self.decisions
-            if d.round == self.approval_round and d.decision == "approved"
+            d for d in self.decisions if d.round == self.approval_round and d.decision == "approved"
         ]
 
     def _require(self, action: str) -> None:
         if self.status not in ACTIONS[action]:
-            raise IllegalTransition("requisition", self.status, action, allowed_actions(self.status))
+            raise IllegalTransition(
+                "requisition", self.status, action, allowed_actions(self.status)
+            )
 
     # -- lifecycle -----------------------------------------------------------------------
     def submit(self, policy: ApprovalPolicy, choices: Sequence[Source | Unsourced]) -> None:
@@ -257,15 +257,21 @@ class Requisition(Aggregate):
             )
         level = len(self.approvals_this_round) + 1
         if not policy.may_decide(level, roles):
-            needed = sorted(policy.level_roles[level - 1]) if level <= len(policy.level_roles) else []
+            needed = (
+                sorted(policy.level_roles[level - 1]) if level <= len(policy.level_roles) else []
+            )
             raise NotAnApprover(
-                f"approval level {level} needs one of the roles: {', '.join(needed + ['admin'])}",
+                f"approval level {level} needs one of the roles: {', '.join([*needed, 'admin'])}",
                 field="approver",
             )
         return level
 
     def approve(
-        self, subject: str, roles: frozenset[str], policy: ApprovalPolicy, comment: str | None = None
+        self,
+        subject: str,
+        roles: frozenset[str],
+        policy: ApprovalPolicy,
+        comment: str | None = None,
     ) -> None:
         level = self._decide(subject, roles, policy, "approve")
         self.decisions.append(
@@ -285,7 +291,11 @@ class Requisition(Aggregate):
         self._record(events.RequisitionChanged())
 
     def reject(
-        self, subject: str, roles: frozenset[str], policy: ApprovalPolicy, comment: str | None = None
+        self,
+        subject: str,
+        roles: frozenset[str],
+        policy: ApprovalPolicy,
+        comment: str | None = None,
     ) -> None:
         level = self._decide(subject, roles, policy, "reject")
         self.decisions.append(

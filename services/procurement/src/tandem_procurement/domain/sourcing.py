@@ -95,7 +95,11 @@ def lead_time_score(lead_time_days: int, today: date, needed_by: date | None) ->
 
 
 def offer_score(
-    offer: OfferTerms, cheapest: Decimal, supplier: SupplierView, today: date, needed_by: date | None
+    offer: OfferTerms,
+    cheapest: Decimal,
+    supplier: SupplierView,
+    today: date,
+    needed_by: date | None,
 ) -> Decimal:
     price = cheapest / offer.unit_price if offer.unit_price > 0 else Decimal(1)
     score = supplier.score / 100 if supplier.score is not None else UNSCORED
@@ -164,7 +168,8 @@ def choose_source(
         return Unsourced("no eligible source: " + "; ".join(sorted(refused)))
     # Compare prices within one currency: the currency most offers are in.
     currency = max(
-        {o.currency for o in candidates}, key=lambda c: sum(1 for o in candidates if o.currency == c)
+        {o.currency for o in candidates},
+        key=lambda c: sum(1 for o in candidates if o.currency == c),
     )
     candidates = [o for o in candidates if o.currency == currency]
     cheapest = min(o.unit_price for o in candidates)

@@ -38,7 +38,9 @@ async def on_order_line_demand(
     )
 
 
-async def on_net_demand(envelope: Envelope[own.NetDemandChanged], uow: ProcurementUnitOfWork) -> None:
+async def on_net_demand(
+    envelope: Envelope[own.NetDemandChanged], uow: ProcurementUnitOfWork
+) -> None:
     d = envelope.data
     await uow.net_demand.record(
         d.sku,
@@ -57,7 +59,9 @@ def demand_subscriptions() -> list[Subscription]:
     ]
 
 
-async def on_supplier(envelope: Envelope[contract.SupplierSnapshot], uow: ProcurementUnitOfWork) -> None:
+async def on_supplier(
+    envelope: Envelope[contract.SupplierSnapshot], uow: ProcurementUnitOfWork
+) -> None:
     d = envelope.data
     previous = await uow.suppliers.record_supplier(
         d.supplier_id, name=d.name, status=d.status, version=d.version, at=envelope.time
@@ -107,14 +111,18 @@ async def on_offer_withdrawn(
         await demand.when_offer_withdrawn(d.supplier_id, d.sku, uow)
 
 
-async def on_scorecard(envelope: Envelope[contract.ScorecardUpdated], uow: ProcurementUnitOfWork) -> None:
+async def on_scorecard(
+    envelope: Envelope[contract.ScorecardUpdated], uow: ProcurementUnitOfWork
+) -> None:
     d = envelope.data
     await uow.suppliers.record_standing(
         d.supplier_id, standing=d.standing, score=d.score, version=d.version, at=envelope.time
     )
 
 
-async def on_standing(envelope: Envelope[contract.StandingChanged], uow: ProcurementUnitOfWork) -> None:
+async def on_standing(
+    envelope: Envelope[contract.StandingChanged], uow: ProcurementUnitOfWork
+) -> None:
     d = envelope.data
     applied = await uow.suppliers.record_standing(
         d.supplier_id, standing=d.standing, score=d.score, version=d.version, at=envelope.time

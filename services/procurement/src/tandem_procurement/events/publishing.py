@@ -92,25 +92,34 @@ def _purchase_order(po: PurchaseOrder, event: Any) -> Iterator[tuple[Topic, Enve
     if isinstance(event, events.PurchaseOrderIssued):
         yield topic, Envelope.wrap(contract.PurchaseOrderIssued(**state), subject=subject)
     elif isinstance(event, events.PurchaseOrderAcknowledged):
-        yield topic, Envelope.wrap(
-            contract.PurchaseOrderAcknowledged(**state, acknowledged_at=po.acknowledged_at),
-            subject=subject,
+        yield (
+            topic,
+            Envelope.wrap(
+                contract.PurchaseOrderAcknowledged(**state, acknowledged_at=po.acknowledged_at),
+                subject=subject,
+            ),
         )
     elif isinstance(event, events.PurchaseOrderCancelled):
-        yield topic, Envelope.wrap(
-            contract.PurchaseOrderCancelled(**state, reason=event.reason), subject=subject
+        yield (
+            topic,
+            Envelope.wrap(
+                contract.PurchaseOrderCancelled(**state, reason=event.reason), subject=subject
+            ),
         )
     elif isinstance(event, events.GoodsReceived):
         receipt = event.receipt
-        yield topic, Envelope.wrap(
-            contract.GoodsReceived(
-                receipt_id=receipt.id,
-                purchase_order_id=po.id,
-                supplier_id=po.supplier_id,
-                received_at=receipt.received_at,
-                lines=[contract.ReceiptLine(**ln) for ln in receipt.lines],
+        yield (
+            topic,
+            Envelope.wrap(
+                contract.GoodsReceived(
+                    receipt_id=receipt.id,
+                    purchase_order_id=po.id,
+                    supplier_id=po.supplier_id,
+                    received_at=receipt.received_at,
+                    lines=[contract.ReceiptLine(**ln) for ln in receipt.lines],
+                ),
+                subject=subject,
             ),
-            subject=subject,
         )
         # The order's new state (quantities received, status) follows its receipt.
         yield topic, Envelope.wrap(contract.PurchaseOrderChanged(**state), subject=subject)
@@ -122,26 +131,31 @@ def _purchase_order(po: PurchaseOrder, event: Any) -> Iterator[tuple[Topic, Enve
 
 def translate(aggregate: Any, event: Any) -> Iterator[tuple[Topic, Envelope]]:
     if isinstance(aggregate, Requisition) and isinstance(event, events.RequisitionChanged):
-        yield contract.REQUISITIONS, Envelope.wrap(
-            requisition_state(aggregate), subject=str(aggregate.id)
+        yield (
+            contract.REQUISITIONS,
+            Envelope.wrap(requisition_state(aggregate), subject=str(aggregate.id)),
         )
     elif isinstance(aggregate, PurchaseOrder):
         yield from _purchase_order(aggregate, event)
     elif isinstance(aggregate, Contract) and isinstance(event, events.ContractChanged):
-        yield contract.CONTRACTS, Envelope.wrap(
-            contract_state(aggregate), subject=str(aggregate.id)
+        yield (
+            contract.CONTRACTS,
+            Envelope.wrap(contract_state(aggregate), subject=str(aggregate.id)),
         )
     elif isinstance(aggregate, DemandLine) and isinstance(event, events.SupplyRiskChanged):
-        yield contract.ORDER_DEMAND, Envelope.wrap(
-            contract.SupplyAtRisk(
-                order_id=aggregate.order_id,
-                line_id=aggregate.line_id,
-                sku=aggregate.sku,
-                requested_date=aggregate.requested_date,
-                at_risk=aggregate.at_risk,
-                reason=aggregate.at_risk_reason or "supply meets the requested date",
+        yield (
+            contract.ORDER_DEMAND,
+            Envelope.wrap(
+                contract.SupplyAtRisk(
+                    order_id=aggregate.order_id,
+                    line_id=aggregate.line_id,
+                    sku=aggregate.sku,
+                    requested_date=aggregate.requested_date,
+                    at_risk=aggregate.at_risk,
+                    reason=aggregate.at_risk_reason or "supply meets the requested date",
+                ),
+                subject=str(aggregate.order_id),
             ),
-            subject=str(aggregate.order_id),
         )
     else:
         raise TypeError(f"no contract for {type(event).__name__} of {type(aggregate).__name__}")

@@ -14,14 +14,14 @@ import logging
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_kafka
 
-from tandem_contracts import ContractViolation, Envelope, decode
+from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
-from tandem_contracts import sales
 from tandem_contracts.envelope import header_map
 from tandem_kit.settings import KafkaSettings
 from tandem_procurement.streams.join import SkuState, coverage_records, order_records
@@ -92,6 +92,7 @@ def build_demand_join(
     kafka: KafkaSettings,
     *,
     app_id: str = APP_ID,
+    datadir: Path = Path(".data") / "faust",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> faust.App:
     """A Faust app running the demand join; broker and latency settings from ``kafka``."""
@@ -115,11 +116,17 @@ def build_demand_join(
         topic_allow_declare=kafka.create_topics,
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
+        datadir=str(datadir / "{appid}"),
         table_cleanup_interval=3600,
         stream_wait_empty=False,
     )
     app.fetch_max_wait_ms = kafka.fetch_max_wait_ms
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    raw = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
     orders_topic = app.topic(sales.ORDERS.name, partitions=sales.ORDERS.partitions, **raw)
     requisitions_topic = app.topic(
         own.REQUISITIONS.name, partitions=own.REQUISITIONS.partitions, **raw

@@ -177,5 +177,7 @@ class SkuState:
         if changed:
             self.published = {**state, "version": self.published["version"] + 1}
         # A duplicate may follow a crash that lost the first output: publish the state again.
-        net_out = dict(self.published) if changed or (duplicate and self.published.get("net")) else None
+        net_out = (
+            dict(self.published) if changed or (duplicate and self.published.get("net")) else None
+        )
         return Outcome(line_out, net_out)
