@@ -52,7 +52,7 @@ def place_order(gateway, auth, customer_id, sku, quantity, requested):
         201,
     )
     confirmed = ok(gateway.post(f"/api/v1/orders/{order['id']}/confirm", headers=auth))
-    assert confirmed["status"] == "confirmed"
+    assert confirmed["status"] == "confirmed", confirmed
     return order
 
 
@@ -117,10 +117,14 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
     )
     ok(gateway.post(f"/api/v1/customers/{customer['id']}/activate", headers=admin))
 
+    def sales_sees_the_active_customer():
+        r = gateway.get(f"/api/v1/customer-credit/{customer['id']}", headers=admin)
+        return r.status_code == 200 and r.json()["status"] == "active"
+
+    wait_for(sales_sees_the_active_customer, timeout=30)
+
     # A confirmed order for 10 becomes a requisition for 10 with the supplier suggested.
-    first = wait_for(
-        lambda: place_order(gateway, admin, customer["id"], sku, 10, requested), timeout=30
-    )
+    first = place_order(gateway, admin, customer["id"], sku, 10, requested)
     req = wait_for(lambda: requisitions_for(gateway, admin, sku, first["id"]), timeout=15)[0]
     assert req["quantity"] == "10"
     assert req["lines"][0]["suggested_supplier_id"] == sid
