@@ -99,6 +99,7 @@ def build_demand_join(
     if not app_id.startswith("procurement-"):
         raise ValueError("procurement Faust app ids start with 'procurement-'")
     session = kafka.session_timeout_ms / 1000
+    (datadir / app_id).mkdir(parents=True, exist_ok=True)
     app = DemandJoinApp(
         app_id,
         broker=[f"kafka://{s.strip()}" for s in kafka.bootstrap_servers.split(",")],
@@ -116,7 +117,7 @@ def build_demand_join(
         topic_allow_declare=kafka.create_topics,
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
-        datadir=str(datadir / "{appid}"),
+        datadir=str(datadir / app_id),
         table_cleanup_interval=3600,
         stream_wait_empty=False,
     )
