@@ -214,3 +214,10 @@ def test_contract_rules():
         contract(valid_until=date(2027, 2, 1)).activate(date(2027, 3, 1))
     c = contract()
     assert c.price_of("SKU") == Decimal("9.50") and c.price_of("X") is None
+
+
+def test_one_command_publishes_one_state_per_aggregate():
+    req = draft()
+    req.submit(POLICY, [source("10")])  # raised, submitted and approved automatically
+    assert len(req.pull_events()) == 1
+    assert req.pull_events() == []

@@ -21,7 +21,12 @@ class Aggregate:
         return self.__dict__.setdefault("_pending_events", [])
 
     def pull_events(self) -> list[Any]:
-        pending = list(self._events)
+        """Events raised since the last pull; repeats collapse, since each publishes the state
+        the aggregate has at commit (two changes in one command are one new state)."""
+        pending: list[Any] = []
+        for event in self._events:
+            if event not in pending:
+                pending.append(event)
         self._events.clear()
         return pending
 
