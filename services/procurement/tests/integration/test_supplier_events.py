@@ -18,20 +18,36 @@ async def test_supplier_offer_and_standing_events_reach_sourcing(uow, kafka_sett
     supplier, sku = uuid.uuid4(), f"SKU-{uuid.uuid4().hex[:6]}"
     events = [
         contract.SupplierRegistered(
-            supplier_id=supplier, version=1, name="Acme", legal_id="L", status="applied",
+            supplier_id=supplier,
+            version=1,
+            name="Acme",
+            legal_id="L",
+            status="applied",
             categories=["parts"],
         ),
         contract.SupplierStatusChanged(
-            supplier_id=supplier, version=3, name="Acme", legal_id="L", status="approved",
-            categories=["parts"], previous_status="under_review",
+            supplier_id=supplier,
+            version=3,
+            name="Acme",
+            legal_id="L",
+            status="approved",
+            categories=["parts"],
+            previous_status="under_review",
         ),
         contract.OfferPublished(
-            offer_id=uuid.uuid4(), supplier_id=supplier, version=1, sku=sku,
-            unit_price=Money(amount=Decimal("12.50"), currency="EUR"), lead_time_days=4,
+            offer_id=uuid.uuid4(),
+            supplier_id=supplier,
+            version=1,
+            sku=sku,
+            unit_price=Money(amount=Decimal("12.50"), currency="EUR"),
+            lead_time_days=4,
             minimum_order_quantity=Decimal(1),
         ),
         contract.StandingChanged(
-            supplier_id=supplier, version=2, previous_standing=None, standing="good",
+            supplier_id=supplier,
+            version=2,
+            previous_standing=None,
+            standing="good",
             score=Decimal("81.5"),
         ),
     ]
