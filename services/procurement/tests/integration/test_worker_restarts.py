@@ -120,27 +120,39 @@ async def test_killing_the_worker_mid_stream_keeps_demand_exact(
         await produce(kafka, history[half:])
         worker = start_worker(sqlite_url, kafka, tmp_path)
 
-        async def exact():
+        async def mismatches():
             net, lines, covered = await snapshot(database)
             per_sku = {}
             for sku, open_qty in lines.values():
                 per_sku[sku] = per_sku.get(sku, 0) + open_qty
-            if {k: v for k, v in per_sku.items() if v} != {k: v for k, v in expected.items() if v}:
-                return False
-            if any(covered.get(line_id, 0) != q for line_id, (_, q) in lines.items()):
-                return False
-            return all(
-                Decimal(net[sku]["ordered_quantity"]) == expected.get(sku, 0)
-                and Decimal(net[sku]["net_quantity"]) == 0
-                for sku in expected
-                if sku in net or expected[sku]
-            ) and all(sku in net for sku, q in expected.items() if q)
+            problems = [
+                f"{sku}: open {per_sku.get(sku, 0)}, expected {q}"
+                for sku, q in expected.items()
+                if per_sku.get(sku, 0) != q
+            ]
+            problems += [
+                f"line {line_id}: open {q}, requisitioned {covered.get(line_id, 0)}"
+                for line_id, (_, q) in lines.items()
+                if covered.get(line_id, 0) != q
+            ]
+            for sku, q in expected.items():
+                row = net.get(sku)
+                if q and row is None:
+                    problems.append(f"{sku}: no net demand published")
+                elif row is not None and (
+                    Decimal(row["ordered_quantity"]) != q or Decimal(row["net_quantity"]) != 0
+                ):
+                    problems.append(f"{sku}: published {dict(row)}, expected ordered {q}, net 0")
+            return problems
+
+        async def exact():
+            return not await mismatches()
 
         try:
-            await eventually(exact, timeout=120, interval=0.5)
+            await eventually(exact, timeout=180, interval=0.5)
         except AssertionError:
-            print((tmp_path / "worker.log").read_text()[-5000:])
-            raise
+            print((tmp_path / "worker.log").read_text()[-3000:])
+            raise AssertionError("; ".join(await mismatches())) from None
     finally:
         if worker.poll() is None:
             worker.send_signal(signal.SIGTERM)

@@ -106,6 +106,9 @@ def build_demand_join(
         broker_credentials=_credentials(kafka),
         broker_client_id=f"{kafka.client_id_prefix}-{app_id}",
         broker_session_timeout=session,
+        # As the kit's consumers (aiokafka's default): a dead member delays a rebalance by the
+        # session timeout, not Faust's 60 s default.
+        broker_rebalance_timeout=session,
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         broker_request_timeout=max(kafka.request_timeout_ms / 1000, session + 1),
         broker_commit_interval=0.5,
@@ -119,7 +122,6 @@ def build_demand_join(
         web_enabled=False,
         datadir=str(datadir / app_id),
         table_cleanup_interval=3600,
-        stream_wait_empty=False,
     )
     app.fetch_max_wait_ms = kafka.fetch_max_wait_ms
     raw = {
