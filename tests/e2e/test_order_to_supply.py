@@ -71,8 +71,7 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
                 "sku": sku,
                 "name": "E2E widget",
                 "unit": "pcs",
-                "list_price": "200.00",
-                "currency": "EUR",
+                "list_price": {"amount": "200.00", "currency": "EUR"},
             },
         ),
         201,
@@ -81,12 +80,29 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
         gateway.post(
             "/api/v1/suppliers",
             headers=admin,
-            json={"name": f"Supplier {sku}", "legal_id": f"L-{sku}", "categories": ["parts"]},
+            json={"name": f"Supplier {sku}", "legal_id": f"L-{sku}", "categories": ["electronics"]},
         ),
         201,
     )
     sid = supplier["id"]
     ok(gateway.post(f"/api/v1/suppliers/{sid}/submit", headers=admin))
+    # Electronics suppliers need ISO 9001 before approval.
+    refused = gateway.post(f"/api/v1/suppliers/{sid}/approve", headers=admin)
+    assert refused.status_code == 409 and "ISO9001" in refused.text, refused.text
+    ok(
+        gateway.post(
+            f"/api/v1/suppliers/{sid}/certifications",
+            headers=admin,
+            json={
+                "kind": "ISO9001",
+                "issuer": "TÜV",
+                "number": f"Q-{sku}",
+                "valid_from": (date.today() - timedelta(days=30)).isoformat(),
+                "valid_until": (date.today() + timedelta(days=700)).isoformat(),
+            },
+        ),
+        201,
+    )
     assert ok(gateway.post(f"/api/v1/suppliers/{sid}/approve", headers=admin))["status"] == (
         "approved"
     )
