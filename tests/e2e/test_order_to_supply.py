@@ -62,6 +62,24 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
     sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
     requested = date.today() + timedelta(days=45)
 
+    # The approval rules this scenario relies on (other tests may have published their own).
+    rules = ok(
+        gateway.post(
+            "/api/v1/approval-rules",
+            headers=approver,
+            json={
+                "currency": "EUR",
+                "tiers": [
+                    {"below": "1000", "levels": 0},
+                    {"below": "10000", "levels": 1},
+                    {"levels": 2},
+                ],
+                "level_roles": [["buyer", "procurement_manager"], ["procurement_manager"]],
+            },
+        ),
+        201,
+    )
+
     # Catalog, supplier (approved, with an offer for the SKU) and a customer with credit.
     ok(
         gateway.post(
@@ -150,6 +168,7 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
     approved = ok(gateway.post(f"/api/v1/requisitions/{req['id']}/approve", headers=approver))
     assert approved["status"] == "approved"
     assert approved["decisions"][-1]["decided_by"] == "e2e-approver"
+    assert approved["decisions"][-1]["rule_version"] == rules["version"]
 
     # Purchase order issued, then received in two receipts.
     po = ok(
