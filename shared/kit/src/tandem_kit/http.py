@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError
 
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
@@ -42,6 +44,19 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def unique_field(exc: IntegrityError) -> str | None:
+    """The column a unique-constraint violation names, from SQLite's or PostgreSQL's message."""
+    orig = getattr(exc, "orig", None)
+    # asyncpg keeps "Key (col)=(...) already exists." in the driver error's ``detail``.
+    detail = getattr(getattr(orig, "__cause__", None), "detail", None) or ""
+    message = f"{orig or exc} {detail}"
+    if match := re.search(r"UNIQUE constraint failed: [\w.]+\.(\w+)", message):
+        return match.group(1)
+    if match := re.search(r"Key \(([\w, ]+)\)=", message):
+        return match.group(1).split(",")[-1].strip()
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -52,6 +67,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content=jsonable_encoder(exc.body()))
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A race past the service's own checks (two creates with one unique value): the
+        # database refused the second write, nothing was written; say so instead of a 500.
+        field = unique_field(exc)
+        body: dict[str, Any] = {
+            "detail": "conflicts with an existing record: "
+            + (f"{field} must be unique" if field else "a unique value is already taken"),
+            "code": "Conflict",
+        }
+        if field:
+            body["field"] = field
+        return JSONResponse(status_code=409, content=body)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
