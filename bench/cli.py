@@ -1,0 +1,135 @@
+"""The benchmark run: start the system, measure each figure beside its baseline, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import machine
+from bench.context import Context, say
+from bench.profiles import PROFILES
+from bench.report import Figure, Report
+from bench.scenarios import customer360, demand_stream, order_intake, pipeline, startup
+from bench.tandem import start_system
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("startup", "intake", "c360", "pipeline", "demand")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (~1-2 min)")
+    parser.add_argument(
+        "--only", nargs="+", choices=SCENARIOS, help="run only these scenarios (default: all)"
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    return parser.parse_args(argv)
+
+
+def _failed(ctx: Context, scenario: str, exc: BaseException) -> None:
+    """A scenario that crashed is reported as not measured, with the reason; the rest go on."""
+    reason = f"{scenario} failed: {type(exc).__name__}: {exc}".replace("\n", " ")[:400]
+    say(reason)
+    traceback.print_exc()
+    ctx.report.notes.append(reason)
+
+
+async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
+    steps = [
+        ("intake", order_intake.run),
+        ("c360", customer360.run),
+        ("pipeline", pipeline.run),
+    ]
+    if wanted & {"intake", "c360", "pipeline"}:
+        try:
+            await order_intake.prepare_customers(ctx, ctx.profile.intake_clients)
+        except Exception as exc:
+            _failed(ctx, "customer set-up", exc)
+            for name, _ in steps:
+                if name in wanted:
+                    ctx.report.add(
+                        Figure(name, name, "", "higher", not_measured=f"set-up failed: {exc}")
+                    )
+            return
+    for name, step in steps:
+        if name not in wanted:
+            continue
+        ctx.progress(f"== {name}")
+        try:
+            assert ctx.system is not None
+            ctx.system.check_alive()
+            await step(ctx)
+        except Exception as exc:
+            _failed(ctx, name, exc)
+            ctx.report.add(Figure(name, name, "", "higher", not_measured=str(exc)[:300]))
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    profile = PROFILES["quick" if args.quick else "full"]
+    wanted = set(args.only or SCENARIOS)
+    report = Report(profile=profile.name, machine=machine.describe())
+    report.settings = {k: v for k, v in vars(profile).items()}
+    say(f"profile {profile.name}: {', '.join(s for s in SCENARIOS if s in wanted)}")
+    say(f"machine: {report.machine['nproc']} cores, {report.machine['cpu_model']}, "
+        f"{report.machine['memory_gib']} GiB, Python {report.machine['python']}, "
+        f"load {report.machine['load_average_at_start']}")
+    with tempfile.TemporaryDirectory(prefix="tandem-bench-work-") as work:
+        ctx = Context(profile=profile, report=report, workdir=Path(work))
+        startup_seconds: list[float] = []
+        try:
+            if wanted & {"startup", "intake", "c360", "pipeline"}:
+                ctx.progress("== start-up: starting the whole system")
+                ctx.system = start_system(ctx.progress)
+                startup_seconds.append(ctx.system.start_seconds)
+                ctx.progress(f"system ready in {ctx.system.start_seconds:.1f}s")
+                asyncio.run(_system_scenarios(ctx, wanted))
+                ctx.system.stop()
+                ctx.system = None
+            if "startup" in wanted:
+                try:
+                    startup_seconds += startup.extra_system_startups(ctx, profile.startup_runs - 1)
+                    base = startup.baseline_startups(ctx, profile.startup_runs)
+                except Exception as exc:
+                    _failed(ctx, "startup", exc)
+                    base = []
+                startup.record(ctx, startup_seconds, base)
+            if "demand" in wanted:
+                ctx.progress("== demand stream")
+                try:
+                    asyncio.run(demand_stream.run(ctx))
+                except Exception as exc:
+                    _failed(ctx, "demand", exc)
+        except KeyboardInterrupt:
+            say("interrupted: stopping everything; the partial report follows")
+            report.notes.append("interrupted before the end: partial results")
+        finally:
+            for child in ctx.children:
+                child.stop()
+            if ctx.system is not None:
+                ctx.system.stop()
+    report.finished_at = datetime.now(UTC)
+    load = machine.load_average()
+    report.notes.append(f"load average at the end: {load}")
+    json_path = report.write(args.out)
+    print()
+    print(report.markdown())
+    say(f"wrote {json_path}")
+    took = (report.finished_at - report.started_at).total_seconds()
+    say(f"whole run took {took:.0f}s")
+    return 0
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    sys.exit(run())
