@@ -50,3 +50,10 @@ bench-quick: install
 
 clean:
 	rm -rf .data .pytest_cache
+
+.PHONY: deploy-manifests settings-doc
+deploy-manifests: install  ## regenerate deploy/kubernetes and the compose topic script
+	@$(UV) run --no-sync tandem-dev manifests
+
+settings-doc: install  ## regenerate docs/configuration.md from the Settings classes
+	@$(UV) run --no-sync tandem-dev settings-doc

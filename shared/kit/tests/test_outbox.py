@@ -93,3 +93,39 @@ async def test_rows_wait_in_the_outbox_while_the_broker_is_unreachable(
     stop.set()
     await task
     assert await pending_count(engine) == 1
+
+
+async def test_published_rows_older_than_the_retention_are_purged(engine, sessions):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from tandem_kit.db import utcnow
+    from tandem_kit.outbox import purge_published
+
+    topic = make_topic()
+    async with sessions() as session:
+        await stage(session, [(topic, customer_created()) for _ in range(3)])
+        await session.commit()
+    async with engine.begin() as conn:
+        ids = (
+            (await conn.execute(select(outbox_table.c.id).order_by(outbox_table.c.id)))
+            .scalars()
+            .all()
+        )
+        await conn.execute(
+            update(outbox_table)
+            .where(outbox_table.c.id == ids[0])
+            .values(published_at=utcnow() - timedelta(days=3))
+        )
+        await conn.execute(
+            update(outbox_table).where(outbox_table.c.id == ids[1]).values(published_at=utcnow())
+        )
+    assert await purge_published(engine, timedelta(days=1)) == 1
+    async with engine.connect() as conn:
+        left = (
+            (await conn.execute(select(outbox_table.c.id).order_by(outbox_table.c.id)))
+            .scalars()
+            .all()
+        )
+    assert left == ids[1:]  # the recent one and the pending one stay

@@ -9,7 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -96,7 +102,8 @@ class EventConsumer:
             )
         self._producer = make_producer(kafka, f"{self.group_id}-dlq")
         await self._producer.start()
-        self._consumer = make_consumer(kafka, self.group_id, list(self.subscriptions))
+        self._consumer = make_consumer(kafka, self.group_id, [])
+        self._consumer.subscribe(list(self.subscriptions), listener=_JoinListener(self.ready))
         await self._consumer.start()
 
     async def _close(self) -> None:
@@ -114,8 +121,6 @@ class EventConsumer:
         consumer = self._consumer
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
-            if consumer.assignment():
-                self.ready.set()
             for tp, records in batches.items():
                 last: ConsumerRecord | None = None
                 for record in records:
@@ -255,6 +260,20 @@ class EventConsumer:
     def _count(self, record: ConsumerRecord, outcome: str) -> str:
         metrics.EVENTS_CONSUMED.labels(self.service, self.group_id, record.topic, outcome).inc()
         return outcome
+
+
+class _JoinListener(ConsumerRebalanceListener):
+    """Marks the consumer ready once it has joined its group, even with no partitions
+    (a standby member beyond the partition count is healthy, not stuck)."""
+
+    def __init__(self, ready: asyncio.Event) -> None:
+        self._ready = ready
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        self._ready.set()
 
 
 def _safe_headers(record: ConsumerRecord) -> dict[str, str]:

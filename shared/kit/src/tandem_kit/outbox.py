@@ -75,12 +75,17 @@ class OutboxRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         poll = self.settings.outbox_poll_interval_ms / 1000
+        retention = timedelta(hours=self.settings.outbox_retention_hours)
+        next_purge = 0.0
         try:
             while not stop.is_set():
                 try:
                     if not await self._hold_leadership():
                         await _sleep_or_stop(stop, 2.0)
                         continue
+                    if (now := asyncio.get_running_loop().time()) >= next_purge:
+                        await purge_published(self.engine, retention)
+                        next_purge = now + 300
                     sent = await self.publish_batch()
                     self._failures = 0
                     if sent < self.settings.outbox_batch_size:

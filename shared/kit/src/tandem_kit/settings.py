@@ -91,6 +91,9 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_ms: int = Field(default=20, ge=1, le=60_000)
     outbox_max_backoff_ms: int = Field(default=5_000, ge=10)
+    outbox_retention_hours: float = Field(
+        default=24.0, gt=0, description="published rows are deleted after this"
+    )
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
     consumer_retry_backoff_ms: int = Field(default=100, ge=0)
     page_size_max: int = Field(default=200, ge=1, le=1000)

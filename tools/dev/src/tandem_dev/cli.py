@@ -1,4 +1,5 @@
-"""`tandem-dev run` starts everything and stops it on Ctrl-C; `tandem-dev token` prints a JWT."""
+"""`tandem-dev run` starts everything and stops it on Ctrl-C; `tandem-dev token` prints a JWT;
+`tandem-dev manifests` and `tandem-dev settings-doc` regenerate deployment files and docs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from tandem_dev.system import SERVICES, System
 from tandem_kit.auth import TokenVerifier
@@ -84,11 +86,46 @@ def token(argv: list[str]) -> int:
     return 0
 
 
+def generate(argv: list[str], what: str) -> int:
+    """Write (or with --check, verify) generated deployment files or the settings table."""
+    parser = argparse.ArgumentParser(prog=f"tandem-dev {what}")
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
+    parser.add_argument("--check", action="store_true", help="fail if a file is out of date")
+    args = parser.parse_args(argv)
+    if what == "manifests":
+        from tandem_dev import manifests
+
+        rendered = manifests.render(manifests.load_values(args.root / "deploy/values.yaml"))
+        stale, write = manifests.diff, manifests.write
+    else:
+        from tandem_dev import settings_doc
+
+        rendered = settings_doc.render()
+        stale, write = settings_doc.diff, settings_doc.write
+    if args.check:
+        paths = stale(args.root, rendered)
+        for path in paths:
+            print(f"out of date: {path}", file=sys.stderr)
+        if paths:
+            print(f"run `make {TARGETS[what]}` and commit the result", file=sys.stderr)
+        return 1 if paths else 0
+    for path in write(args.root, rendered):
+        print(f"wrote {path}")
+    return 0
+
+
+TARGETS = {"manifests": "deploy-manifests", "settings-doc": "settings-doc"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="tandem-dev")
-    parser.add_argument("command", choices=["run", "token"])
+    parser.add_argument("command", choices=["run", "token", *TARGETS])
     args, rest = parser.parse_known_args()
-    sys.exit(run() if args.command == "run" else token(rest))
+    if args.command == "run":
+        sys.exit(run())
+    if args.command == "token":
+        sys.exit(token(rest))
+    sys.exit(generate(rest, args.command))
 
 
 if __name__ == "__main__":
