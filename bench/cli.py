@@ -11,7 +11,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import machine
+from bench import docs, machine
 from bench.context import Context, say
 from bench.profiles import PROFILES
 from bench.report import Figure, Report
@@ -29,6 +29,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--only", nargs="+", choices=SCENARIOS, help="run only these scenarios (default: all)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    parser.add_argument(
+        "--docs", action="store_true", help="also put the table into docs/performance.md"
+    )
     return parser.parse_args(argv)
 
 
@@ -121,6 +124,11 @@ def run(argv: list[str] | None = None) -> int:
     print()
     print(report.markdown())
     say(f"wrote {json_path}")
+    if args.docs:
+        if docs.update(report):
+            say(f"updated {docs.DOC}")
+        else:
+            say(f"{docs.DOC} has no bench markers; left unchanged")
     took = (report.finished_at - report.started_at).total_seconds()
     say(f"whole run took {took:.0f}s")
     return 0
