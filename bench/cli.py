@@ -30,6 +30,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
     parser.add_argument(
+        "--py-spy", nargs="+", default=[], metavar="PROCESS",
+        help="profile these processes (e.g. sales-api gateway) during the first intake run",
+    )
+    parser.add_argument(
         "--docs", action="store_true", help="also put the table into docs/performance.md"
     )
     return parser.parse_args(argv)
@@ -85,6 +89,8 @@ def run(argv: list[str] | None = None) -> int:
         f"load {report.machine['load_average_at_start']}")
     with tempfile.TemporaryDirectory(prefix="tandem-bench-work-") as work:
         ctx = Context(profile=profile, report=report, workdir=Path(work))
+        ctx.profile_processes = list(args.py_spy)
+        ctx.results = args.out
         startup_seconds: list[float] = []
         try:
             if wanted & {"startup", "intake", "c360", "pipeline"}:

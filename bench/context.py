@@ -25,6 +25,8 @@ class Context:
     headers: dict[str, str] = field(default_factory=dict)
     customers: list[dict[str, Any]] = field(default_factory=list)
     children: list[Any] = field(default_factory=list)  # baseline processes to stop at the end
+    profile_processes: list[str] = field(default_factory=list)  # py-spy these during intake
+    results: Path | None = None
 
     def progress(self, message: str) -> None:
         say(message)

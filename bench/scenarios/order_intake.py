@@ -15,6 +15,7 @@ from bench import api
 from bench.context import Context
 from bench.load import Errors, closed_loop
 from bench.procs import Child, peak_rss_mib, reset_peak_rss
+from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
 from bench.stats import LatencyRun, Spread
 from tandem_kit.embedded import free_port
@@ -71,6 +72,20 @@ async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, er
     )
 
 
+def _stamp(ctx: Context) -> str:
+    return ctx.report.started_at.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _show_profiles(ctx: Context, tops: dict[str, list[tuple[float, str]]]) -> None:
+    for name, frames in tops.items():
+        ctx.progress(f"py-spy {name}: most sampled functions (inclusive share):")
+        for share, frame in frames:
+            ctx.progress(f"   {share:5.1f}%  {frame[:140]}")
+        ctx.report.notes.append(
+            f"py-spy {name}: " + "; ".join(f"{s:.0f}% {f[:80]}" for s, f in frames[:6])
+        )
+
+
 def _describe(run: LatencyRun) -> str:
     if not run.completed:
         return f"no order completed in {run.elapsed_s:.1f}s, errors {run.errors}"
@@ -118,7 +133,14 @@ async def run(ctx: Context) -> None:
             pids = ctx.system.pids()
             for pid in pids.values():
                 reset_peak_rss(pid)
+            recorder = None
+            if r == 0 and ctx.profile_processes:
+                recorder = Recorder(ctx.profile_processes, ctx.results or ctx.workdir, _stamp(ctx))
+                for problem in recorder.start(pids, p.intake_seconds):
+                    ctx.progress(f"py-spy: {problem}")
             result = await _system_run(ctx, gw, p.intake_orders, sys_errors)
+            if recorder is not None:
+                _show_profiles(ctx, recorder.finish())
             system_runs.append(result)
             for name, pid in pids.items():
                 if (rss := peak_rss_mib(pid)) is not None:
