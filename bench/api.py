@@ -78,6 +78,22 @@ async def wait_sales_knows_active(
     raise TimeoutError(f"sales did not learn of customer {customer_id} in {timeout}s ({last})")
 
 
+async def create_product(gateway: httpx.AsyncClient, headers: dict[str, str], sku: str) -> None:
+    """A catalog product (orders take only known SKUs); an existing SKU is fine."""
+    response = await gateway.post(
+        "/api/v1/products",
+        headers=headers,
+        json={
+            "sku": sku,
+            "name": f"Bench item {sku}",
+            "unit": "pcs",
+            "list_price": {"amount": "12.50", "currency": "EUR"},
+        },
+    )
+    if response.status_code not in (200, 201, 409):
+        raise ApiError(f"create product {sku}", response)
+
+
 def order_body(customer_id: str, sku: str, quantity: int = 10) -> dict[str, Any]:
     return {
         "customer_id": customer_id,

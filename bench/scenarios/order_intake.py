@@ -29,6 +29,8 @@ async def prepare_customers(ctx: Context, count: int) -> None:
     async with api.http_client(ctx.system.gateway_url, 8) as gw:
         token = await api.token(gw)
         ctx.headers = api.bearer(token)
+        for sku in SKUS:
+            await api.create_product(gw, ctx.headers, sku)
         for i in range(count):
             ctx.customers.append(
                 await api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
@@ -36,7 +38,10 @@ async def prepare_customers(ctx: Context, count: int) -> None:
         waited = 0.0
         for customer in ctx.customers:
             waited = max(waited, await api.wait_sales_knows_active(gw, ctx.headers, customer["id"]))
-    ctx.progress(f"{count} customers active and known to sales (waited {waited:.1f}s)")
+    ctx.progress(
+        f"{count} customers active and known to sales (waited {waited:.1f}s), "
+        f"{len(SKUS)} products"
+    )
 
 
 async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):

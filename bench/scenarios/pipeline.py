@@ -67,16 +67,18 @@ class PipelineRun:
 
 
 async def _drafts(ctx: Context, gw: httpx.AsyncClient, count: int) -> list[dict]:
-    """``count`` draft orders, each for its own new SKU, spread over the bench customers."""
+    """``count`` draft orders, each for its own new product, spread over the bench customers."""
     run_id = uuid.uuid4().hex[:6].upper()
     drafts: list[dict] = [{}] * count
     queue = iter(range(count))
 
     async def worker(w: int) -> None:
         for i in queue:
+            sku = f"BP-{run_id}-{i:05d}"
             customer = ctx.customers[i % len(ctx.customers)]
-            order = await api.create_order(gw, ctx.headers, customer["id"], f"BP-{run_id}-{i:05d}")
-            order["_sku"] = f"BP-{run_id}-{i:05d}"
+            await api.create_product(gw, ctx.headers, sku)
+            order = await api.create_order(gw, ctx.headers, customer["id"], sku)
+            order["_sku"] = sku
             drafts[i] = order
 
     await asyncio.gather(*(worker(w) for w in range(16)))
@@ -88,7 +90,10 @@ async def _one_run(
     kafka: KafkaSettings, readers: list[str],
 ) -> PipelineRun:
     count = max(1, int(rate * seconds))
+    t0 = time.perf_counter()
     drafts = await _drafts(ctx, gw, count)
+    ctx.progress(f"pipeline {rate}/s: {count} products and draft orders prepared in "
+                 f"{time.perf_counter() - t0:.1f}s")
     # Let the pipeline digest the draft events first: only confirmations are timed.
     await wait_caught_up(kafka, ORDERS_TOPIC, readers, timeout=30)
     confirmed_at: dict[str, float] = {}
