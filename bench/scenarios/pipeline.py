@@ -95,7 +95,8 @@ async def _one_run(
     ctx.progress(f"pipeline {rate}/s: {count} products and draft orders prepared in "
                  f"{time.perf_counter() - t0:.1f}s")
     # Let the pipeline digest the draft events first: only confirmations are timed.
-    await wait_caught_up(kafka, ORDERS_TOPIC, readers, timeout=30)
+    if not await wait_caught_up(kafka, ORDERS_TOPIC, readers, timeout=30):
+        ctx.progress("pipeline: the readers of the drafts did not catch up within 30s")
     confirmed_at: dict[str, float] = {}
     seen_at: dict[str, float] = {}
     errors = Errors()
@@ -157,11 +158,19 @@ async def _one_run(
     return run
 
 
+def _faust_apps() -> tuple[str, ...]:
+    try:
+        from tandem_procurement.streams.app import APP_ID
+    except ImportError:
+        return ()
+    return (APP_ID,)
+
+
 async def run(ctx: Context) -> None:
     assert ctx.system is not None and ctx.customers
     p = ctx.profile
     kafka = KafkaSettings(bootstrap_servers=ctx.system.kafka_bootstrap)
-    readers = await groups_reading(kafka, ORDERS_TOPIC)
+    readers = groups_reading(ORDERS_TOPIC, _faust_apps())
     ctx.progress(f"pipeline: groups reading {ORDERS_TOPIC}: {readers or 'none'}")
     async with (
         api.http_client(ctx.system.gateway_url, 128) as gw,
