@@ -18,7 +18,11 @@ class ApiError(RuntimeError):
 
 
 def http_client(base_url: str, connections: int, timeout: float = 30.0) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    # uvicorn closes idle connections after 5 s, httpx's default expiry: reusing one at that
+    # moment fails the request. Expire ours well before the server does.
+    limits = httpx.Limits(
+        max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+    )
     return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
 
 
