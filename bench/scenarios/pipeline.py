@@ -27,6 +27,7 @@ from tandem_kit.settings import KafkaSettings
 
 ORDERS_TOPIC = "sales.orders.v1"
 DRAIN_SECONDS = 15.0
+PREP_CLIENTS = 4  # SQLite writers contend: more clients only add lock waits
 
 
 @dataclass
@@ -81,7 +82,7 @@ async def _drafts(ctx: Context, gw: httpx.AsyncClient, count: int) -> list[dict]
             order["_sku"] = sku
             drafts[i] = order
 
-    await asyncio.gather(*(worker(w) for w in range(16)))
+    await asyncio.gather(*(worker(w) for w in range(PREP_CLIENTS)))
     return drafts
 
 
