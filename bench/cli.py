@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import docs, machine
 from bench.context import Context, say
 from bench.profiles import PROFILES
-from bench.report import Figure, Report
+from bench.report import Figure, Report, Target
 from bench.scenarios import customer360, demand_stream, order_intake, pipeline, startup
 from bench.tandem import start_system
 
@@ -39,12 +39,35 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# The headline figure of each scenario, reported as not measured when the scenario fails.
+HEADLINES = {
+    "intake": ("order_intake.rate", "Order intake", "orders/s",
+               Target("ratio_at_least", 0.5, ">= 50% of baseline")),
+    "c360": ("customer360.p99", "Customer 360 latency p99", "ms",
+             Target("below", 50.0, "p99 < 50 ms")),
+    "pipeline": ("pipeline.p99@100", "Order -> requisition visible, p99 at 100/s", "ms",
+                 Target("below", 250.0, "p99 < 250 ms")),
+    "demand": ("demand.rate", "Demand join replay", "events/s",
+               Target("ratio_at_least", 0.5, ">= 50% of passthrough")),
+}
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".replace("\n", " ").strip(": ")[:300]
+
+
 def _failed(ctx: Context, scenario: str, exc: BaseException) -> None:
     """A scenario that crashed is reported as not measured, with the reason; the rest go on."""
-    reason = f"{scenario} failed: {type(exc).__name__}: {exc}".replace("\n", " ")[:400]
+    reason = f"{scenario} failed: {_reason(exc)}"
     say(reason)
     traceback.print_exc()
     ctx.report.notes.append(reason)
+    if scenario in HEADLINES and not any(
+        f.key == HEADLINES[scenario][0] for f in ctx.report.figures
+    ):
+        key, title, unit, target = HEADLINES[scenario]
+        ctx.report.add(Figure(key, title, unit, "higher", target=target,
+                              not_measured=f"{scenario} failed: {_reason(exc)}"))
 
 
 async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
@@ -57,12 +80,9 @@ async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
         try:
             await order_intake.prepare_customers(ctx, ctx.profile.intake_clients)
         except Exception as exc:
-            _failed(ctx, "customer set-up", exc)
             for name, _ in steps:
                 if name in wanted:
-                    ctx.report.add(
-                        Figure(name, name, "", "higher", not_measured=f"set-up failed: {exc}")
-                    )
+                    _failed(ctx, name, RuntimeError(f"customer set-up failed: {_reason(exc)}"))
             return
     for name, step in steps:
         if name not in wanted:
@@ -74,7 +94,6 @@ async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
             await step(ctx)
         except Exception as exc:
             _failed(ctx, name, exc)
-            ctx.report.add(Figure(name, name, "", "higher", not_measured=str(exc)[:300]))
 
 
 def run(argv: list[str] | None = None) -> int:
