@@ -47,6 +47,7 @@ HEADLINES = {
              Target("below", 50.0, "p99 < 50 ms")),
     "pipeline": ("pipeline.p99@100", "Order -> requisition visible, p99 at 100/s", "ms",
                  Target("below", 250.0, "p99 < 250 ms")),
+    "startup": ("startup.seconds", "Start-up to ready", "s", None),
     "demand": ("demand.rate", "Demand join replay", "events/s",
                Target("ratio_at_least", 0.5, ">= 50% of passthrough")),
 }
@@ -114,12 +115,19 @@ def run(argv: list[str] | None = None) -> int:
         try:
             if wanted & {"startup", "intake", "c360", "pipeline"}:
                 ctx.progress("== start-up: starting the whole system")
-                ctx.system = start_system(ctx.progress)
-                startup_seconds.append(ctx.system.start_seconds)
-                ctx.progress(f"system ready in {ctx.system.start_seconds:.1f}s")
-                asyncio.run(_system_scenarios(ctx, wanted))
-                ctx.system.stop()
-                ctx.system = None
+                try:
+                    ctx.system = start_system(ctx.progress)
+                except Exception as exc:
+                    for name in ("startup", "intake", "c360", "pipeline"):
+                        if name in wanted:
+                            _failed(ctx, name, RuntimeError(f"the system did not start: {exc}"))
+                    wanted -= {"startup"}
+                else:
+                    startup_seconds.append(ctx.system.start_seconds)
+                    ctx.progress(f"system ready in {ctx.system.start_seconds:.1f}s")
+                    asyncio.run(_system_scenarios(ctx, wanted))
+                    ctx.system.stop()
+                    ctx.system = None
             if "startup" in wanted:
                 try:
                     startup_seconds += startup.extra_system_startups(ctx, profile.startup_runs - 1)
