@@ -79,9 +79,18 @@ def top_functions(collapsed: Path, count: int = 15) -> list[tuple[float, str]]:
         total += n
         for frame in set(stack.split(";")):
             inclusive[frame] += n
+    if not total:
+        return []
     interesting = [
         (n * 100 / total, frame)
         for frame, n in inclusive.most_common()
-        if "asyncio" not in frame and "runpy" not in frame and "threading" not in frame
+        if not any(part in frame for part in PLUMBING)
     ]
     return interesting[:count]
+
+
+# Entry points and event-loop frames: in every stack, they say nothing about the cost.
+PLUMBING = (
+    "asyncio/", "runpy", "threading.py", "selectors.py", "/cli.py", "uvicorn/main.py",
+    "uvicorn/server.py", "tandem_kit/runtime.py", "mode/threads.py", "<module>",
+)
