@@ -23,7 +23,9 @@ create procurement.requisitions.v1 6 --config retention.ms=604800000 --config cl
 create sales.opportunities.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create sales.orders.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create sales.products.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create sales.quotes.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create sales.customer-read-model.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
+create sales.lead-conversions.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 # tandem-supplier
 create supplier.certifications.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create supplier.offers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete

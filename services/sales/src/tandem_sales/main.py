@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tandem_kit.http import create_service_app
-from tandem_sales.api.routes import router as credit
+from tandem_sales.api import credit, forecast, opportunities, orders, products, quotes
 from tandem_sales.bootstrap import unit_of_work_factory
 from tandem_sales.db.tables import start_mappers
 from tandem_sales.settings import SalesSettings
@@ -16,8 +16,15 @@ def create_app(settings: SalesSettings) -> FastAPI:
     app = create_service_app(
         settings,
         title="Tandem sales service",
-        description="Catalog, opportunities, quotes and sales orders.",
-        routers=[credit],
+        description="Catalog, opportunities, forecast, quotes and sales orders.",
+        routers=[
+            products.router,
+            opportunities.router,
+            forecast.router,
+            quotes.router,
+            orders.router,
+            credit.router,
+        ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions)
     return app

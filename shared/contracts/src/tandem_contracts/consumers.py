@@ -36,6 +36,12 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         (customer.CUSTOMERS,),
         "customer status and credit limit for order confirmation",
     ),
+    ConsumerGroup(
+        "sales.lead-conversions",
+        "sales",
+        (customer.LEADS,),
+        "opens one opportunity per converted lead",
+    ),
 )
 
 

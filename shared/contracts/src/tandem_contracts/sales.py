@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +34,12 @@ class OrderLine(BaseModel):
 
 
 class OrderSnapshot(Event):
-    """The full state of a sales order; demand is computed from ``lines`` and ``status``."""
+    """The full state of a sales order; demand is computed from ``lines`` and ``status``.
+
+    Only confirmed orders create demand: a draft is published as OrderChanged with status
+    ``draft`` (drafts have no demand), a cancelled or closed order has none left.
+    ``customer_id`` is the surviving customer once a merged customer's order is confirmed.
+    """
 
     order_id: uuid.UUID
     customer_id: uuid.UUID
@@ -42,6 +47,9 @@ class OrderSnapshot(Event):
     status: Literal["draft", "confirmed", "fulfilled", "closed", "cancelled"]
     lines: list[OrderLine]
     total: Money
+    owner: str | None = None
+    quote_id: uuid.UUID | None = None
+    confirmed_at: datetime | None = None
 
 
 class OrderConfirmed(OrderSnapshot):
@@ -76,6 +84,36 @@ class OpportunityChanged(Event):
     probability: int = Field(ge=0, le=100)
     owner: str | None = None
     lead_id: uuid.UUID | None = None
+    expected_close: date | None = None
+    lost_reason: str | None = None
+
+
+class QuoteLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    line_id: uuid.UUID
+    sku: str
+    quantity: DecimalStr
+    unit_price: Money
+    discount_percent: DecimalStr
+    net_unit_price: Money
+    total: Money
+
+
+class QuoteChanged(Event):
+    """The full state of a quote after every change (draft, sent, accepted, rejected, expired)."""
+
+    event_type = "tandem.sales.quote.changed.v1"
+    quote_id: uuid.UUID
+    customer_id: uuid.UUID
+    version: int = Field(ge=1)
+    status: Literal["draft", "sent", "accepted", "rejected", "expired"]
+    lines: list[QuoteLine]
+    total: Money
+    valid_until: date
+    opportunity_id: uuid.UUID | None = None
+    order_id: uuid.UUID | None = None
+    owner: str | None = None
 
 
 PRODUCTS = Topic(
@@ -90,10 +128,19 @@ OPPORTUNITIES = Topic(
     events=(OpportunityChanged,),
     description="Opportunity pipeline changes.",
 )
+QUOTES = Topic(
+    "sales.quotes.v1",
+    key=uuid.UUID,
+    events=(QuoteChanged,),
+    description="Quotes: full quote state with lines on every change.",
+)
 ORDERS = Topic(
     "sales.orders.v1",
     key=uuid.UUID,
     events=(OrderConfirmed, OrderChanged, OrderCancelled, OrderFulfilled, OrderClosed),
-    description="Sales orders after confirmation, with their lines: the source of purchase demand.",
+    description=(
+        "Sales orders, full state with lines on every change: the source of purchase demand "
+        "(confirmed orders only; drafts carry status draft)."
+    ),
 )
-TOPICS = (PRODUCTS, OPPORTUNITIES, ORDERS)
+TOPICS = (PRODUCTS, OPPORTUNITIES, QUOTES, ORDERS)

@@ -96,7 +96,13 @@ def install_observability(app: FastAPI, service: str) -> None:
             context.correlation_id.reset(token)
 
 
-def health_router(ready_checks: Callable[[], Awaitable[dict[str, str | None]]]) -> APIRouter:
+def health_router(
+    ready_checks: Callable[[], Awaitable[dict[str, str | None]]],
+    informational: frozenset[str] = frozenset(),
+) -> APIRouter:
+    """Health and metrics routes; a failing ``informational`` check reports "degraded" but
+    leaves the process ready (the HTTP process keeps taking writes while the broker is away:
+    the outbox holds the events)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/health/live")
@@ -106,11 +112,12 @@ def health_router(ready_checks: Callable[[], Awaitable[dict[str, str | None]]]) 
     @router.get("/health/ready")
     async def ready() -> JSONResponse:
         checks = await ready_checks()
-        ok = all(v is None for v in checks.values())
+        ok = all(v is None for k, v in checks.items() if k not in informational)
+        degraded = ok and any(v is not None for v in checks.values())
         return JSONResponse(
             status_code=200 if ok else 503,
             content={
-                "status": "ok" if ok else "unavailable",
+                "status": ("degraded" if degraded else "ok") if ok else "unavailable",
                 "checks": {k: "ok" if v is None else v for k, v in checks.items()},
             },
         )
@@ -157,7 +164,7 @@ def create_service_app(
 
     install_error_handlers(app)
     install_observability(app, settings.service_name)
-    app.include_router(health_router(checks))
+    app.include_router(health_router(checks, informational=frozenset({"broker"})))
     for router in routers:
         app.include_router(router)
     return app

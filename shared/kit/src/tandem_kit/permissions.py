@@ -33,7 +33,8 @@ POLICY: dict[str, dict[Access, frozenset[str]]] = {
     "segments": _p({"sales_rep"}, {"sales_manager"}),
     "campaigns": _p({"sales_rep"}, {"sales_manager"}),
     "products": _p(
-        {"service_agent", "buyer", "procurement_manager", "supplier_manager"}, {"sales_manager"}
+        {"sales_rep", "service_agent", "buyer", "procurement_manager", "supplier_manager"},
+        {"sales_manager"},
     ),
     "opportunities": _p(set(), set(SALES)),
     "forecast": _p(set(SALES), set()),

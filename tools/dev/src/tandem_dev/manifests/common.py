@@ -48,7 +48,7 @@ _Dumper.add_representer(str, _str)
 
 
 def dump_documents(docs: list[dict]) -> str:
-    return "".join("---\n" + yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=1000)
+    return "".join("---\n" + yaml.dump(d, Dumper=_Dumper, sort_keys=False, width=120)
                    for d in docs)
 
 
