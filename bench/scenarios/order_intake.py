@@ -7,6 +7,7 @@ that a change in background load hits both. Peak RSS of every process is read pe
 
 from __future__ import annotations
 
+import statistics
 import uuid
 
 import httpx
@@ -14,7 +15,7 @@ import httpx
 from bench import api
 from bench.context import Context
 from bench.load import Errors, closed_loop
-from bench.procs import Child, peak_rss_mib, reset_peak_rss
+from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
 from bench.stats import LatencyRun, Spread
@@ -118,6 +119,7 @@ async def run(ctx: Context) -> None:
     system_runs: list[LatencyRun] = []
     base_runs: list[LatencyRun] = []
     memory: dict[str, list[float]] = {}
+    cpu_ms: dict[str, list[float]] = {}  # CPU milliseconds per order, per process
     sys_errors, base_errors = Errors(), Errors()
     conns = p.intake_clients * 2
     async with (
@@ -129,7 +131,12 @@ async def run(ctx: Context) -> None:
         await _baseline_run(ctx, bare, p.intake_clients * 2, Errors())
         for r in range(p.runs):
             reset_peak_rss(baseline.pid)
+            base_cpu = cpu_seconds(baseline.pid)
             result = await _baseline_run(ctx, bare, p.intake_orders, base_errors)
+            if base_cpu is not None and (now := cpu_seconds(baseline.pid)) and result.completed:
+                cpu_ms.setdefault("baseline: bare FastAPI app", []).append(
+                    (now - base_cpu) * 1000 / result.completed
+                )
             base_runs.append(result)
             if (rss := peak_rss_mib(baseline.pid)) is not None:
                 memory.setdefault("baseline: bare FastAPI app", []).append(rss)
@@ -143,7 +150,12 @@ async def run(ctx: Context) -> None:
                 recorder = Recorder(ctx.profile_processes, ctx.results or ctx.workdir, _stamp(ctx))
                 for problem in recorder.start(pids, p.intake_seconds):
                     ctx.progress(f"py-spy: {problem}")
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             result = await _system_run(ctx, gw, p.intake_orders, sys_errors)
+            for name, pid in pids.items():
+                before, after = cpu_before.get(name), cpu_seconds(pid)
+                if before is not None and after is not None and result.completed:
+                    cpu_ms.setdefault(name, []).append((after - before) * 1000 / result.completed)
             if recorder is not None:
                 _show_profiles(ctx, recorder.finish())
             system_runs.append(result)
@@ -152,6 +164,13 @@ async def run(ctx: Context) -> None:
                     memory.setdefault(name, []).append(rss)
             ctx.progress(f"order intake run {r + 1}/{p.runs} tandem:   {_describe(result)}")
     baseline.stop()
+    if cpu_ms:
+        share = ", ".join(
+            f"{name} {statistics.median(values):.1f}"
+            for name, values in sorted(cpu_ms.items(), key=lambda kv: -statistics.median(kv[1]))
+        )
+        ctx.report.notes.append(f"order intake, CPU ms per order by process (median): {share}")
+        ctx.progress(f"order intake CPU ms per order: {share}")
 
     def spread(runs: list[LatencyRun], attr: str) -> Spread | None:
         values = [getattr(r, attr) for r in runs if r.completed]
