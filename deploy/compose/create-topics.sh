@@ -11,9 +11,14 @@ create() {
   echo "topic $name ($partitions partitions) ready"
 }
 # tandem-customer
+create customer.activities.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create customer.campaigns.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create customer.contacts.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.customers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.leads.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create customer.segments.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.tickets.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create customer.customer-value.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 # tandem-procurement
 create procurement.contracts.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create procurement.demand.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
@@ -31,3 +36,4 @@ create supplier.certifications.v1 6 --config retention.ms=604800000 --config cle
 create supplier.offers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create supplier.scorecards.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create supplier.suppliers.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create supplier-performance.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete

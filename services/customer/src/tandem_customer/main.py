@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tandem_customer.api.routes import router as customers
+from tandem_customer.api import (
+    activities,
+    campaigns,
+    contacts,
+    customer_extras,
+    imports,
+    leads,
+    routes,
+    segments,
+    tickets,
+)
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.db.tables import start_mappers
-from tandem_customer.settings import CustomerSettings
+from tandem_customer.settings import CustomerSettings, rules_of
 from tandem_kit.http import create_service_app
 
 
@@ -16,8 +26,23 @@ def create_app(settings: CustomerSettings) -> FastAPI:
     app = create_service_app(
         settings,
         title="Tandem customer service",
-        description="Customers (accounts), contacts, activities, leads, tickets, segments.",
-        routers=[customers],
+        description=(
+            "Customers (accounts), contacts, activities, leads, service tickets, segments, "
+            "campaigns and customer value."
+        ),
+        # Fixed paths (/duplicates, /imports, /summary) come before the /{id} ones.
+        routers=[
+            customer_extras.router,
+            routes.router,
+            contacts.router,
+            activities.router,
+            imports.router,
+            leads.router,
+            tickets.router,
+            segments.router,
+            campaigns.router,
+        ],
     )
-    app.state.uow = unit_of_work_factory(app.state.sessions)
+    app.state.uow = unit_of_work_factory(app.state.sessions, rules_of(settings))
+    app.state.import_tasks = set()
     return app

@@ -8,8 +8,15 @@ from tandem_kit.testing.plugin import service_client
 
 
 @pytest.fixture
-async def client(sqlite_url):
+async def customer_app(sqlite_url):
     await upgrade(sqlite_url, "tandem_customer.db:migrations")
-    settings = CustomerSettings(database_url=sqlite_url, auth=AuthSettings(development=True))
-    async with service_client(create_app(settings)) as client:
+    settings = CustomerSettings(
+        database_url=sqlite_url, auth=AuthSettings(development=True), import_batch_size=1000
+    )
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(customer_app):
+    async with service_client(customer_app) as client:
         yield client

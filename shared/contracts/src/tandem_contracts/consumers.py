@@ -21,8 +21,13 @@ class ConsumerGroup:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.group_id.startswith(f"{self.service}."):
-            raise ValueError(f"group {self.group_id} must start with '{self.service}.'")
+        # "<service>." for plain consumers, "<service>-" for Faust applications (the app id is
+        # the consumer group id; Faust names its internal topics "<app id>-...").
+        if not self.group_id.startswith((f"{self.service}.", f"{self.service}-")):
+            raise ValueError(
+                f"group {self.group_id} must start with '{self.service}.' "
+                f"(or '{self.service}-' for a Faust app)"
+            )
 
     @property
     def dead_letter_topic(self) -> str:
@@ -41,6 +46,19 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         "sales",
         (customer.LEADS,),
         "opens one opportunity per converted lead",
+    ),
+    ConsumerGroup(
+        "supplier-performance",
+        "supplier",
+        (procurement.PURCHASE_ORDERS, procurement.CONTRACTS),
+        "Faust app: joins purchase orders, receipts and contract prices per supplier into "
+        "scorecards (internal topics supplier-performance-*)",
+    ),
+    ConsumerGroup(
+        "customer.customer-value",
+        "customer",
+        (sales.ORDERS,),
+        "lifetime revenue, order count, last order and tier per customer",
     ),
 )
 

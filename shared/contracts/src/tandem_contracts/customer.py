@@ -69,6 +69,10 @@ class LeadConverted(Event):
     estimated_amount: Money | None = None
     owner: str | None = None
     converted_at: datetime
+    lead_name: str | None = None
+    company: str | None = None
+    email: str | None = None
+    score: int | None = None
 
 
 class LeadChanged(Event):
@@ -93,6 +97,9 @@ class TicketChanged(Event):
     priority: Literal["low", "normal", "high", "urgent"]
     subject: str
     escalated: bool = False
+    assignee: str | None = None
+    first_response_due: datetime | None = None
+    resolution_due: datetime | None = None
 
 
 class TicketSlaBreached(Event):
@@ -102,6 +109,56 @@ class TicketSlaBreached(Event):
     sla: Literal["first_response", "resolution"]
     due_at: datetime
     detected_at: datetime
+
+
+class ContactChanged(Event):
+    """A contact person of a customer was added or changed (full state)."""
+
+    event_type = "tandem.customer.contact.changed.v1"
+    contact_id: uuid.UUID
+    customer_id: uuid.UUID
+    version: int = Field(ge=1)
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+    primary: bool = False
+
+
+class ActivityRecorded(Event):
+    """A call, email, meeting, note or task on a customer's timeline (full state)."""
+
+    event_type = "tandem.customer.activity.recorded.v1"
+    activity_id: uuid.UUID
+    customer_id: uuid.UUID
+    version: int = Field(ge=1)
+    kind: Literal["call", "email", "meeting", "note", "task"]
+    subject: str
+    occurred_at: datetime
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    contact_id: uuid.UUID | None = None
+    author: str | None = None
+
+
+class SegmentChanged(Event):
+    """A segment's definition (rules over industry, tier, status, lifetime revenue)."""
+
+    event_type = "tandem.customer.segment.changed.v1"
+    segment_id: uuid.UUID
+    version: int = Field(ge=1)
+    name: str
+    rules: dict[str, str | list[str]]
+
+
+class CampaignChanged(Event):
+    event_type = "tandem.customer.campaign.changed.v1"
+    campaign_id: uuid.UUID
+    version: int = Field(ge=1)
+    name: str
+    status: Literal["draft", "scheduled", "active", "completed", "cancelled"]
+    segment_id: uuid.UUID | None = None
+    member_count: int = Field(ge=0)
 
 
 CUSTOMERS = Topic(
@@ -128,4 +185,28 @@ TICKETS = Topic(
     events=(TicketChanged, TicketSlaBreached),
     description="Service tickets: lifecycle, escalations and SLA breaches.",
 )
-TOPICS = (CUSTOMERS, LEADS, TICKETS)
+CONTACTS = Topic(
+    "customer.contacts.v1",
+    key=uuid.UUID,
+    events=(ContactChanged,),
+    description="Contact people of customers: full contact state on every change.",
+)
+ACTIVITIES = Topic(
+    "customer.activities.v1",
+    key=uuid.UUID,
+    events=(ActivityRecorded,),
+    description="Customer timelines: calls, emails, meetings, notes and tasks.",
+)
+SEGMENTS = Topic(
+    "customer.segments.v1",
+    key=uuid.UUID,
+    events=(SegmentChanged,),
+    description="Customer segment definitions.",
+)
+CAMPAIGNS = Topic(
+    "customer.campaigns.v1",
+    key=uuid.UUID,
+    events=(CampaignChanged,),
+    description="Campaigns: status and member counts.",
+)
+TOPICS = (CUSTOMERS, LEADS, TICKETS, CONTACTS, ACTIVITIES, SEGMENTS, CAMPAIGNS)

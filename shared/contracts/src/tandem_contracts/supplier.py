@@ -6,13 +6,24 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tandem_contracts.events import DecimalStr, Event, Money
 from tandem_contracts.topics import Topic
 
 SupplierStatus = Literal["applied", "under_review", "approved", "rejected", "suspended", "blocked"]
 Standing = Literal["excellent", "good", "watch", "probation"]
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class SupplierContact(_Value):
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None
 
 
 class SupplierSnapshot(Event):
@@ -23,6 +34,10 @@ class SupplierSnapshot(Event):
     status: SupplierStatus
     categories: list[str]
     risk_level: Literal["low", "medium", "high"] = "medium"
+    contacts: list[SupplierContact] = []
+    status_reason: str | None = Field(
+        default=None, description="why the supplier is in its status (rejected, suspended...)"
+    )
 
 
 class SupplierRegistered(SupplierSnapshot):
@@ -31,6 +46,7 @@ class SupplierRegistered(SupplierSnapshot):
 
 class SupplierChanged(SupplierSnapshot):
     event_type = "tandem.supplier.supplier.changed.v1"
+    changed_fields: list[str] = []
 
 
 class SupplierStatusChanged(SupplierSnapshot):
@@ -60,12 +76,29 @@ class OfferWithdrawn(Event):
     sku: str
 
 
+class CertificationRecorded(Event):
+    """A certificate was recorded for a supplier (full state)."""
+
+    event_type = "tandem.supplier.certification.recorded.v1"
+    certification_id: uuid.UUID
+    supplier_id: uuid.UUID
+    version: int = Field(ge=1)
+    kind: str
+    issuer: str
+    number: str
+    valid_from: date
+    valid_until: date
+    mandatory: bool
+
+
 class CertificationExpiring(Event):
     event_type = "tandem.supplier.certification.expiring.v1"
     certification_id: uuid.UUID
     supplier_id: uuid.UUID
     kind: str
     valid_until: date
+    days_left: int | None = None
+    mandatory: bool | None = None
 
 
 class CertificationExpired(Event):
@@ -77,6 +110,20 @@ class CertificationExpired(Event):
     mandatory: bool
 
 
+class ScorecardCriterion(_Value):
+    """One weighted criterion of a score and what it contributed (points out of 100)."""
+
+    criterion: str
+    weight: int
+    effective_weight: DecimalStr
+    score: DecimalStr | None = None
+    contribution: DecimalStr | None = None
+    observations: int = 0
+
+
+StandingEffect = Literal["warn", "no_new_purchase_orders"]
+
+
 class ScorecardUpdated(Event):
     event_type = "tandem.supplier.scorecard.updated.v1"
     supplier_id: uuid.UUID
@@ -86,6 +133,10 @@ class ScorecardUpdated(Event):
     period_start: date
     period_end: date
     computed_at: datetime
+    criteria: list[ScorecardCriterion] = []
+    effect: StandingEffect | None = Field(
+        default=None, description="watch: warn; probation: no new purchase orders"
+    )
 
 
 class StandingChanged(Event):
@@ -95,6 +146,9 @@ class StandingChanged(Event):
     previous_standing: Standing | None
     standing: Standing
     score: DecimalStr
+    effect: StandingEffect | None = Field(
+        default=None, description="watch: warn; probation: no new purchase orders"
+    )
 
 
 SUPPLIERS = Topic(
@@ -112,8 +166,8 @@ OFFERS = Topic(
 CERTIFICATIONS = Topic(
     "supplier.certifications.v1",
     key=uuid.UUID,
-    events=(CertificationExpiring, CertificationExpired),
-    description="Certification expiry warnings and expiries (keyed by supplier id).",
+    events=(CertificationRecorded, CertificationExpiring, CertificationExpired),
+    description="Certificates recorded, expiry warnings and expiries (keyed by supplier id).",
 )
 SCORECARDS = Topic(
     "supplier.scorecards.v1",

@@ -105,9 +105,10 @@ async def execute(
             if keyed is not None and (stored := await recall(uow.session, keyed)):
                 return stored.status_code, stored.body
             status, body = render(await handler(uow))
-            if keyed is not None:
-                await remember(uow.session, keyed, status, body)
             try:
+                if keyed is not None:
+                    # On PostgreSQL a concurrent twin makes this insert wait, then fail.
+                    await remember(uow.session, keyed, status, body)
                 await uow.commit()
             except IntegrityError:
                 if keyed is None:

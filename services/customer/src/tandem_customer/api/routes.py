@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from tandem_customer.api.common import Cursor, actor_of, keyset, page, uow_of
 from tandem_customer.api.schemas import CustomerCreate, CustomerPage, CustomerPublic, StatusChange
 from tandem_customer.application import handlers
 from tandem_customer.application.commands import ChangeCustomerStatus, RegisterCustomer
-from tandem_customer.application.unit_of_work import CustomerUnitOfWork
-from tandem_customer.domain.errors import CustomerNotFound
-from tandem_customer.domain.model import CustomerStatus
+from tandem_customer.db.repositories import CustomerFilter
+from tandem_customer.db.tables import customers
+from tandem_customer.domain.model import STATUS_ACTIONS, CustomerStatus
 from tandem_kit.api import IdempotencyKey, IfMatch, PageLimit, respond
 from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.idempotency import execute
-from tandem_kit.pagination import decode_cursor, encode_cursor
 from tandem_kit.permissions import require
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -26,10 +25,7 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 WRITE = require("customers", "write")
 READ = require("customers", "read")
 CustomerId = Annotated[uuid.UUID, Path(description="customer id")]
-
-
-def _uow(request: Request) -> CustomerUnitOfWork:
-    return request.app.state.uow()
+SORTS = {"created_at": "created_at", "-created_at": "created_at", "name": "name", "-name": "name"}
 
 
 def _public(customer) -> tuple[int, dict]:
@@ -41,10 +37,19 @@ def _public(customer) -> tuple[int, dict]:
     status_code=201,
     response_model=CustomerPublic,
     dependencies=[WRITE],
-    responses={422: {"description": "invalid field (named in detail[].field)"}},
+    responses={
+        409: {"description": "likely duplicates (listed in `duplicates`)"},
+        422: {"description": "invalid field (named in detail[].field)"},
+    },
 )
 async def create_customer(
-    body: CustomerCreate, request: Request, principal: CurrentPrincipal, keyed: IdempotencyKey
+    body: CustomerCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    keyed: IdempotencyKey,
+    allow_duplicates: Annotated[
+        bool, Query(description="create even if it looks like an existing customer")
+    ] = False,
 ) -> JSONResponse:
     """Register a customer (a prospect); publishes tandem.customer.customer.created.v1."""
     cmd = RegisterCustomer(
@@ -53,11 +58,14 @@ async def create_customer(
         credit_limit=body.credit_limit.amount,
         currency=body.credit_limit.currency,
         legal_id=body.legal_id,
-        owner=body.owner or principal.subject,
+        owner=body.owner,
         industry=body.industry,
+        segment=body.segment,
+        allow_duplicates=allow_duplicates,
+        actor=actor_of(principal),
     )
     status, payload = await execute(
-        _uow(request), lambda uow: handlers.register_customer(cmd, uow), _public, keyed
+        uow_of(request), lambda uow: handlers.register_customer(cmd, uow), _public, keyed
     )
     return respond(status, payload)
 
@@ -66,48 +74,56 @@ async def create_customer(
     "/{customer_id}",
     response_model=CustomerPublic,
     dependencies=[READ],
-    responses={404: {"description": "no such customer"}},
+    responses={404: {"description": "no such customer (or not yours, for a sales rep)"}},
 )
-async def get_customer(customer_id: CustomerId, request: Request) -> JSONResponse:
-    async with _uow(request) as uow:
-        customer = await uow.customers.get(customer_id)
-        if customer is None:
-            raise CustomerNotFound(customer_id)
+async def get_customer(
+    customer_id: CustomerId, request: Request, principal: CurrentPrincipal
+) -> JSONResponse:
+    async with uow_of(request) as uow:
+        customer = await handlers.load_customer(uow, customer_id, actor_of(principal))
         return respond(200, CustomerPublic.of(customer).model_dump(mode="json"))
 
 
 @router.get("", response_model=CustomerPage, dependencies=[READ])
 async def list_customers(
     request: Request,
+    principal: CurrentPrincipal,
     limit: PageLimit = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
     status: CustomerStatus | None = None,
+    segment: Annotated[str | None, Query(max_length=100)] = None,
+    tier: Annotated[str | None, Query(max_length=20)] = None,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+    industry: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, description="name/email")] = None,
+    sort: Literal["created_at", "-created_at", "name", "-name"] = "created_at",
+    include_merged: bool = False,
 ) -> CustomerPage:
-    after = None
-    if cursor:
-        created, cid = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(created), uuid.UUID(cid))
-        except (TypeError, ValueError):
-            from tandem_kit.pagination import BadCursor
-
-            raise BadCursor() from None
-    async with _uow(request) as uow:
-        rows = await uow.customers.list(limit=limit + 1, after=after, status=status)
-    page = rows[:limit]
-    nxt = (
-        encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
-        if len(rows) > limit
-        else None
-    )
-    return CustomerPage(items=[CustomerPublic.of(c) for c in page], next=nxt)
+    """Customers, filtered and sorted; a sales rep sees only the customers they own."""
+    actor = actor_of(principal)
+    if actor.owner_filter is not None:
+        if owner not in (None, actor.subject):
+            return CustomerPage(items=[], next=None)  # a rep sees no one else's customers
+        owner = actor.owner_filter
+    column = customers.c[SORTS[sort]]
+    where = CustomerFilter(status, segment, tier, owner, industry, q, include_merged)
+    async with uow_of(request) as uow:
+        rows = await uow.customers.list(
+            limit=limit + 1,
+            keyset=keyset(column, cursor, descending=sort.startswith("-")),
+            where=where,
+        )
+    items, nxt = page(rows, limit, lambda c: (getattr(c, SORTS[sort]), c.id))
+    return CustomerPage(items=[CustomerPublic.of(c) for c in items], next=nxt)
 
 
-def _status_route(action: Literal["activate", "hold", "block", "archive"]) -> None:
+def _status_route(action: str) -> None:
     async def change(
         customer_id: CustomerId,
         request: Request,
+        principal: CurrentPrincipal,
         if_match: IfMatch,
+        keyed: IdempotencyKey,
         body: StatusChange | None = None,
     ) -> JSONResponse:
         cmd = ChangeCustomerStatus(
@@ -115,11 +131,13 @@ def _status_route(action: Literal["activate", "hold", "block", "archive"]) -> No
             action=action,
             reason=body.reason if body else None,
             expected_version=if_match,
+            actor=actor_of(principal),
         )
         status, payload = await execute(
-            _uow(request),
+            uow_of(request),
             lambda uow: handlers.change_customer_status(cmd, uow),
             lambda c: (200, CustomerPublic.of(c).model_dump(mode="json")),
+            keyed,
         )
         return respond(status, payload)
 
@@ -138,5 +156,5 @@ def _status_route(action: Literal["activate", "hold", "block", "archive"]) -> No
     )
 
 
-for _action in ("activate", "hold", "block", "archive"):
+for _action in STATUS_ACTIONS:
     _status_route(_action)

@@ -9,23 +9,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from tandem_customer.api.common import MoneyIn, MoneyOut
 from tandem_customer.domain.model import Customer, CustomerStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class MoneyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: Decimal = Field(
-        ge=0, max_digits=16, decimal_places=4, description='decimal string, e.g. "5000.00"'
-    )
-    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
-
-
-class MoneyOut(BaseModel):
-    amount: str
-    currency: str
 
 
 class CustomerCreate(BaseModel):
@@ -39,6 +26,63 @@ class CustomerCreate(BaseModel):
     ) = None
     owner: Annotated[str, StringConstraints(max_length=200)] | None = None
     industry: Annotated[str, StringConstraints(max_length=100)] | None = None
+    segment: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class CustomerUpdate(BaseModel):
+    """Only the fields sent change; send null to clear an optional one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    email: EmailStr | None = None
+    credit_limit: MoneyIn | None = None
+    legal_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = None
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    industry: Annotated[str, StringConstraints(max_length=100)] | None = None
+    segment: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+    def changes(self) -> dict[str, object]:
+        sent = self.model_dump(exclude_unset=True)
+        if "name" in sent and sent["name"] is None:
+            sent["name"] = ""
+        if "credit_limit" in sent:
+            money = sent.pop("credit_limit")
+            if money is None:
+                sent["credit_limit"] = Decimal(-1)  # refused by the domain, naming the field
+            else:
+                sent["credit_limit"], sent["currency"] = money["amount"], money["currency"]
+        if "email" in sent and sent["email"] is not None:
+            sent["email"] = str(sent["email"])
+        return sent
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into: uuid.UUID = Field(description="the surviving customer")
+
+
+class Duplicate(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str | None
+    legal_id: str | None
+    status: str
+    owner: str | None
+    matched_on: list[str]
+
+
+class DuplicateList(BaseModel):
+    items: list[Duplicate]
+
+
+class CustomerValue(BaseModel):
+    customer_id: uuid.UUID
+    lifetime_revenue: MoneyOut
+    order_count: int
+    last_order_at: datetime | None
+    tier: str
 
 
 class StatusChange(BaseModel):
@@ -59,6 +103,7 @@ class CustomerPublic(BaseModel):
     segment: str | None
     tier: str | None
     merged_into: uuid.UUID | None
+    status_reason: str | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -77,6 +122,7 @@ class CustomerPublic(BaseModel):
             segment=c.segment,
             tier=c.tier,
             merged_into=c.merged_into,
+            status_reason=c.status_reason,
             version=c.version,
             created_at=c.created_at,
             updated_at=c.updated_at,

@@ -1,0 +1,50 @@
+"""Customer value from sales orders: what counts as revenue, and the tier it earns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+# Orders in these states count towards lifetime revenue; a cancelled one does not.
+COUNTED_STATUSES = frozenset({"confirmed", "fulfilled", "closed"})
+
+
+@dataclass(frozen=True)
+class TierRule:
+    tier: str
+    min_revenue: Decimal
+    min_orders: int = 0
+
+
+@dataclass(frozen=True)
+class TierRules:
+    """Tiers from the best down; the first rule a customer meets names its tier."""
+
+    rules: tuple[TierRule, ...]
+    fallback: str = "bronze"
+
+    @classmethod
+    def default(cls) -> TierRules:
+        return cls(
+            rules=(
+                TierRule("platinum", Decimal("1000000"), 10),
+                TierRule("gold", Decimal("250000"), 3),
+                TierRule("silver", Decimal("50000"), 1),
+            )
+        )
+
+    def tier_for(self, revenue: Decimal, order_count: int) -> str:
+        for rule in self.rules:
+            if revenue >= rule.min_revenue and order_count >= rule.min_orders:
+                return rule.tier
+        return self.fallback
+
+
+def in_currency(
+    amount: Decimal, currency: str, target: str, rates: dict[str, Decimal]
+) -> Decimal | None:
+    """``amount`` converted to ``target`` with configured rates (units of target per unit)."""
+    if currency == target:
+        return amount
+    rate = rates.get(currency)
+    return None if rate is None else (amount * rate).quantize(Decimal("0.0001"))

@@ -1,0 +1,1 @@
+"""The supplier performance stream (Faust): procurement events -> per-supplier scorecards."""
