@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import signal
 import sys
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bench import docs, machine
 from bench.context import Context, say
-from bench.profiles import PROFILES
+from bench.profiles import PROFILES, Profile
 from bench.report import Figure, Report, Target
 from bench.scenarios import customer360, demand_stream, order_intake, pipeline, startup
 from bench.tandem import start_system
@@ -29,6 +30,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--only", nargs="+", choices=SCENARIOS, help="run only these scenarios (default: all)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="FIELD=VALUE",
+        help="override profile fields, e.g. --set demand_runs=2 intake_seconds=5",
+    )
     parser.add_argument(
         "--py-spy", nargs="+", default=[], metavar="PROCESS",
         help="profile these processes (e.g. sales-api gateway) during the first intake run",
@@ -51,6 +56,24 @@ HEADLINES = {
     "demand": ("demand.rate", "Demand join replay", "events/s",
                Target("ratio_at_least", 0.5, ">= 50% of passthrough")),
 }
+
+
+def override(profile: Profile, assignments: list[str]) -> Profile:
+    """The profile with FIELD=VALUE assignments applied (values parsed as the field's type)."""
+    changes: dict[str, object] = {}
+    for item in assignments:
+        name, sep, raw = item.partition("=")
+        if not sep or not hasattr(profile, name) or name == "name":
+            raise SystemExit(f"--set {item}: not FIELD=VALUE with a profile field")
+        current = getattr(profile, name)
+        try:
+            if isinstance(current, tuple):
+                changes[name] = tuple(int(x) for x in raw.split(",") if x)
+            else:
+                changes[name] = type(current)(raw)
+        except ValueError:
+            raise SystemExit(f"--set {item}: {raw!r} is not a {type(current).__name__}") from None
+    return dataclasses.replace(profile, **changes) if changes else profile
 
 
 def _reason(exc: BaseException) -> str:
@@ -99,7 +122,7 @@ async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    profile = PROFILES["quick" if args.quick else "full"]
+    profile = override(PROFILES["quick" if args.quick else "full"], args.set)
     wanted = set(args.only or SCENARIOS)
     report = Report(profile=profile.name, machine=machine.describe())
     report.settings = {k: v for k, v in vars(profile).items()}

@@ -18,6 +18,7 @@ class Profile:
     pipeline_rates: tuple[int, ...]  # fixed arrival rates, orders/s
     pipeline_seconds: float  # per run at each rate
     pipeline_runs: int
+    pipeline_max_orders: int  # per run: high rates run shorter (drafts are prepared first)
     sustain_rates: tuple[int, ...]  # tried in order until one is not sustained
     sustain_seconds: float
     kafka_throughput_messages: int
@@ -38,6 +39,7 @@ QUICK = Profile(
     pipeline_rates=(100,),
     pipeline_seconds=2.0,
     pipeline_runs=2,
+    pipeline_max_orders=200,
     sustain_rates=(),
     sustain_seconds=0.0,
     kafka_throughput_messages=5_000,
@@ -51,18 +53,19 @@ FULL = Profile(
     runs=3,
     intake_clients=16,
     intake_orders=3_000,
-    intake_seconds=10.0,
+    intake_seconds=8.0,
     c360_clients=20,
     c360_requests=5_000,
-    c360_seconds=8.0,
+    c360_seconds=6.0,
     pipeline_rates=(100, 500),
-    pipeline_seconds=2.0,
+    pipeline_seconds=3.0,
     pipeline_runs=3,
+    pipeline_max_orders=600,
     sustain_rates=(50, 100, 200, 300, 400, 600),
-    sustain_seconds=2.0,
-    kafka_throughput_messages=50_000,
+    sustain_seconds=3.0,
+    kafka_throughput_messages=30_000,
     demand_events=100_000,
-    demand_runs=2,
+    demand_runs=1,
     startup_runs=3,
 )
 

@@ -90,7 +90,7 @@ async def _one_run(
     ctx: Context, gw: httpx.AsyncClient, procurement: httpx.AsyncClient, rate: int, seconds: float,
     kafka: KafkaSettings, readers: list[str],
 ) -> PipelineRun:
-    count = max(1, int(rate * seconds))
+    count = max(1, min(int(rate * seconds), ctx.profile.pipeline_max_orders))
     t0 = time.perf_counter()
     drafts = await _drafts(ctx, gw, count)
     ctx.progress(f"pipeline {rate}/s: {count} products and draft orders prepared in "

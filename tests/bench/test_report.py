@@ -66,3 +66,17 @@ def test_the_markdown_table_shows_spreads_ratio_verdict_and_reasons():
     table = report.markdown()
     assert "| X | 40.0 / **50.0** / 60.0 ops/s | 80.0 / **100** / 120 ops/s (raw) | 0.50 | >= 50% | met |" in table
     assert "not measured: service missing" in table
+
+
+def test_profile_fields_can_be_overridden_from_the_command_line():
+    import pytest
+
+    from bench.cli import override
+    from bench.profiles import QUICK
+
+    changed = override(QUICK, ["demand_runs=3", "sustain_rates=10,20", "intake_seconds=1.5"])
+    assert (changed.demand_runs, changed.sustain_rates, changed.intake_seconds) == (3, (10, 20), 1.5)
+    assert changed.intake_clients == QUICK.intake_clients
+    for bad in (["demand_runs=x"], ["nope=1"], ["name=full"], ["demand_runs"]):
+        with pytest.raises(SystemExit):
+            override(QUICK, bad)
