@@ -24,6 +24,7 @@ class Profile:
     kafka_throughput_messages: int
     demand_events: int
     demand_runs: int
+    demand_seconds: float  # cap on each replay, from the app's start
     startup_runs: int
 
 
@@ -45,6 +46,7 @@ QUICK = Profile(
     kafka_throughput_messages=5_000,
     demand_events=5_000,
     demand_runs=1,
+    demand_seconds=90.0,
     startup_runs=1,
 )
 
@@ -66,6 +68,7 @@ FULL = Profile(
     kafka_throughput_messages=30_000,
     demand_events=100_000,
     demand_runs=1,
+    demand_seconds=180.0,
     startup_runs=3,
 )
 

@@ -54,3 +54,11 @@ def test_latency_run_rate_and_percentiles_in_milliseconds():
 def test_ratio_of_a_zero_baseline_is_none():
     assert ratio(5.0, 0.0) is None
     assert ratio(5.0, 10.0) == 0.5
+
+
+def test_stream_rate_counts_intervals_between_the_first_and_last_output():
+    from bench.scenarios.demand_stream import rate_of
+
+    assert rate_of([10.0, 10.5, 11.0, 12.0]) == 1.5
+    assert rate_of([5.0]) is None
+    assert rate_of([5.0, 5.0]) is None
