@@ -159,6 +159,16 @@ async def _one_run(
     return run
 
 
+async def _sales_answers(gw: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Wait (bounded) until the gateway forwards to sales again after the previous load."""
+    deadline = time.perf_counter() + 30
+    while True:
+        response = await gw.get("/api/v1/products", params={"limit": 1}, headers=headers)
+        if response.status_code == 200 or time.perf_counter() > deadline:
+            return
+        await asyncio.sleep(0.5)
+
+
 def _faust_apps() -> tuple[str, ...]:
     try:
         from tandem_procurement.streams.app import APP_ID
@@ -184,6 +194,7 @@ async def run(ctx: Context) -> None:
             None if probe.status_code == 200
             else f"procurement GET /requisitions?sku= answers HTTP {probe.status_code}"
         )
+        await _sales_answers(gw, ctx.headers)
         for rate in p.pipeline_rates:
             system_runs: list[PipelineRun] = []
             base_runs: list[LatencyRun] = []
