@@ -1,6 +1,7 @@
 """One running system (every service as a real process) shared by all e2e tests."""
 
 import os
+import socket
 
 import httpx
 import pytest
@@ -9,8 +10,26 @@ from tandem_dev.system import DevSettings, System
 from tandem_kit.embedded import free_port
 
 
+def _free_block(size: int) -> int:
+    """A base port whose next ``size`` ports are free (workers listen on base+1..base+4)."""
+    for _ in range(50):
+        base = free_port()
+        if all(_bindable(base + i) for i in range(1, size + 1)):
+            return base
+    raise RuntimeError("no free block of ports for the workers")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 @pytest.fixture(scope="session")
-def system(tmp_path_factory, kafka_bootstrap):
+def system(tmp_path_factory):
     ports = {
         name: free_port()
         for name in (
@@ -19,19 +38,20 @@ def system(tmp_path_factory, kafka_bootstrap):
             "sales_port",
             "supplier_port",
             "procurement_port",
+            "broker_port",
         )
     }
-    base = free_port()
     settings = DevSettings(
         data_dir=tmp_path_factory.mktemp("system"),
-        worker_port_base=base,
+        worker_port_base=_free_block(4),
         ready_timeout_s=120,
         **ports,
     )
-    # Workers listen on base+1..base+4: make sure those are free too.
+    # Its own broker (unless KAFKA_BOOTSTRAP_SERVERS names one): the services' consumer groups
+    # have fixed names, and other tests run workers in the same groups on the shared broker.
     system = System(
         settings=settings,
-        kafka_bootstrap=kafka_bootstrap,
+        kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
         extra_env={"TANDEM_AUTH_DEVELOPMENT": "true"},
         progress=lambda m: print(f"[e2e] {m}", flush=True),
     )
@@ -58,7 +78,13 @@ def token(gateway):
     return issue
 
 
+def _is_e2e(item) -> bool:
+    return "tests/e2e" in str(item.fspath).replace(os.sep, "/")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "tests/e2e" in str(item.fspath).replace(os.sep, "/"):
+        if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
+    # Whole-system tests last: the system then runs alone instead of beside every other test.
+    items.sort(key=_is_e2e)

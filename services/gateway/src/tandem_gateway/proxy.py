@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from tandem_gateway.breaker import Breakers
 from tandem_gateway.routing import owner_of
-from tandem_kit import context
+from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, identity_headers, outcome_of
 from tandem_kit.auth import CurrentPrincipal
-from tandem_kit.http import CORRELATION_HEADER
 from tandem_kit.permissions import POLICY, access_for_method, allowed
 
 FORWARDED_REQUEST_HEADERS = (
-    "authorization",
     "content-type",
     "accept",
     "idempotency-key",
     "if-match",
     "if-none-match",
 )
-FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after", "link")
 
 router = APIRouter()
 
@@ -71,20 +72,43 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
             },
         )
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_REQUEST_HEADERS}
-    headers[CORRELATION_HEADER] = context.current_correlation_id()
-    headers["X-Forwarded-User"] = principal.subject
+    headers.update(identity_headers(request, principal))
+    request.state.upstream = service
+    breakers: Breakers = request.app.state.breakers
+    paused = breakers.refusal(service)
+    if paused is not None:
+        UPSTREAM_CALLS.labels(service, "circuit_open").inc()
+        return JSONResponse(
+            status_code=503,
+            content={"detail": paused, "service": service},
+            headers={"Retry-After": str(max(1, round(settings.circuit_open_s)))},
+        )
     client: httpx.AsyncClient = request.app.state.http
     url = f"{settings.service_urls()[service]}/api/v1/{path}"
+    started = time.perf_counter()
     try:
         upstream = await client.request(
-            request.method, url, params=request.query_params, content=body, headers=headers
+            request.method,
+            url,
+            params=request.query_params,
+            content=body,
+            headers=headers,
+            timeout=settings.upstream_timeout_s,
         )
     except httpx.TimeoutException:
+        breakers.failed(service)
+        UPSTREAM_CALLS.labels(service, "timeout").inc()
         return JSONResponse(
             status_code=504,
-            content={"detail": f"the {service} service did not answer in time", "service": service},
+            content={
+                "detail": f"the {service} service did not answer within "
+                f"{settings.upstream_timeout_s}s",
+                "service": service,
+            },
         )
     except httpx.TransportError as exc:
+        breakers.failed(service)
+        UPSTREAM_CALLS.labels(service, "unavailable").inc()
         return JSONResponse(
             status_code=503,
             content={
@@ -92,6 +116,13 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
                 "service": service,
             },
         )
+    finally:
+        UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
+    UPSTREAM_CALLS.labels(service, outcome_of(upstream.status_code)).inc()
+    if upstream.status_code >= 500:
+        breakers.failed(service)
+    else:
+        breakers.succeeded(service)
     out_headers = {
         k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tandem_kit.settings import AuthSettings
@@ -18,16 +18,63 @@ class GatewaySettings(BaseSettings):
     sales_url: str = "http://127.0.0.1:8002"
     supplier_url: str = "http://127.0.0.1:8003"
     procurement_url: str = "http://127.0.0.1:8004"
-    upstream_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    upstream_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="timeout of one proxied call to a service"
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Aggregated reads: each upstream call gets part_timeout_s, the whole answer deadline_s.
+    aggregate_part_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="timeout of one call within an aggregated read"
+    )
+    aggregate_deadline_s: float = Field(
+        default=3.0, gt=0, le=60, description="an aggregated read answers within this, partial"
+    )
+    aggregate_recent_limit: int = Field(
+        default=20, ge=1, le=200, description="recent activities and orders in a customer 360"
+    )
+    # Circuit breaker per service: after this many failures in a row, pause calls for open_s.
+    circuit_failure_threshold: int = Field(
+        default=5, ge=1, description="failures in a row that pause calls to a service"
+    )
+    circuit_open_s: float = Field(
+        default=5.0, gt=0, le=300, description="how long calls stay paused before one probe"
+    )
+    # Token bucket per client (token subject, else client address).
+    rate_limit_enabled: bool = Field(default=True, description="429 past the per-client rate")
+    rate_limit_per_second: float = Field(
+        default=100.0, gt=0, description="requests a second per client (subject or address)"
+    )
+    rate_limit_burst: int = Field(default=200, ge=1, description="requests a client may burst")
+    rate_limit_max_clients: int = Field(
+        default=100_000, ge=100, description="most client buckets kept in memory"
+    )
+    trust_forwarded_for: bool = Field(
+        default=False, description="key anonymous clients by X-Forwarded-For (behind a proxy)"
+    )
+    openapi_cache_s: float = Field(default=30.0, ge=0, description="merged OpenAPI freshness")
+    openapi_warm_up: bool = Field(
+        default=True, description="build the merged OpenAPI at start, not on the first request"
+    )
+    openapi_fetch_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="timeout fetching a service's /openapi.json"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
+    @model_validator(mode="after")
+    def _sane_auth(self) -> GatewaySettings:
+        # A JWKS publishes public keys: HMAC algorithms would never verify against them.
+        if self.auth.jwks_url and any(a.upper().startswith("HS") for a in self.auth.algorithms):
+            raise ValueError(
+                "with TANDEM_AUTH_JWKS_URL set TANDEM_AUTH_ALGORITHMS to RS256 and/or ES256"
+            )
+        return self
+
     def service_urls(self) -> dict[str, str]:
         return {
-            "customer": self.customer_url,
-            "sales": self.sales_url,
-            "supplier": self.supplier_url,
-            "procurement": self.procurement_url,
+            "customer": self.customer_url.rstrip("/"),
+            "sales": self.sales_url.rstrip("/"),
+            "supplier": self.supplier_url.rstrip("/"),
+            "procurement": self.procurement_url.rstrip("/"),
         }

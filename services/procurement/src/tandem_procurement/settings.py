@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tandem_kit.settings import ServiceSettings
@@ -12,6 +13,11 @@ class ProcurementSettings(ServiceSettings):
 
     service_name: str = "procurement"
     port: int = 8004
+    demand_join_enabled: bool = Field(default=True, description="run the Faust demand join")
+    demand_join_app_id: str = Field(default="procurement-demand-join", pattern=r"^procurement-")
+    contract_check_interval_s: float = Field(
+        default=3600.0, gt=0, description="how often the worker looks for expiring contracts"
+    )
 
 
 def get_settings() -> ProcurementSettings:

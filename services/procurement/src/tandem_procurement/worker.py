@@ -1,10 +1,80 @@
-"""The procurement service's worker: outbox relay."""
+"""The procurement worker: outbox relay, consumers, the Faust demand join, contract expiry."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+
+from tandem_kit.consumer import EventConsumer
+from tandem_kit.db import session_factory
 from tandem_kit.runtime import Worker, engine_for
+from tandem_procurement.application.contracts import check_contract_expiry
+from tandem_procurement.application.unit_of_work import Clock, ProcurementUnitOfWork, system_clock
+from tandem_procurement.bootstrap import unit_of_work_factory
+from tandem_procurement.events.consumers import (
+    DEMAND_GROUP,
+    SUPPLIER_GROUP,
+    demand_subscriptions,
+    supplier_subscriptions,
+)
 from tandem_procurement.settings import ProcurementSettings
+from tandem_procurement.streams.app import build_demand_join, run_demand_join
+
+log = logging.getLogger(__name__)
 
 
-def create_worker(settings: ProcurementSettings) -> Worker:
-    return Worker(settings=settings, engine=engine_for(settings))
+def contract_expiry_task(
+    uow_factory: Callable[[], ProcurementUnitOfWork], interval_s: float
+) -> Callable[[asyncio.Event], object]:
+    """A loop that moves due contracts to expiring / expired (published once each)."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with uow_factory() as uow:
+                    moved = await check_contract_expiry(uow)
+                    await uow.commit()
+                if moved:
+                    log.info("contract expiry", extra={"contracts": [str(c.id) for c in moved]})
+            except Exception:
+                log.exception("contract expiry check failed; retrying next round")
+            try:
+                await asyncio.wait_for(stop.wait(), interval_s)
+            except TimeoutError:
+                pass
+
+    return run
+
+
+def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) -> Worker:
+    engine = engine_for(settings)
+    uow_factory = unit_of_work_factory(session_factory(engine), clock)
+    consumers = [
+        EventConsumer(
+            settings=settings,
+            group_id=DEMAND_GROUP,
+            subscriptions=demand_subscriptions(),
+            uow_factory=uow_factory,
+        ),
+        EventConsumer(
+            settings=settings,
+            group_id=SUPPLIER_GROUP,
+            subscriptions=supplier_subscriptions(),
+            uow_factory=uow_factory,
+        ),
+    ]
+    tasks = [contract_expiry_task(uow_factory, settings.contract_check_interval_s)]
+    if settings.demand_join_enabled:
+        app = build_demand_join(
+            settings.kafka,
+            app_id=settings.demand_join_app_id,
+            datadir=settings.data_dir / "faust",
+            clock=clock,
+        )
+
+        async def demand_join(stop: asyncio.Event) -> None:
+            await run_demand_join(app, stop)
+
+        tasks.append(demand_join)
+    return Worker(settings=settings, engine=engine, consumers=consumers, tasks=tasks)

@@ -60,6 +60,25 @@ GROUPS: tuple[ConsumerGroup, ...] = (
         (sales.ORDERS,),
         "lifetime revenue, order count, last order and tier per customer",
     ),
+    ConsumerGroup(
+        "procurement.demand",
+        "procurement",
+        (procurement.ORDER_DEMAND, procurement.DEMAND),
+        "order-line demand from the demand join -> requisitions; net demand view per SKU",
+    ),
+    ConsumerGroup(
+        "procurement.supplier-read-model",
+        "procurement",
+        (supplier.SUPPLIERS, supplier.OFFERS, supplier.SCORECARDS),
+        "supplier status, offers and standing for sourcing; re-sourcing on suspension",
+    ),
+    ConsumerGroup(
+        "procurement-demand-join",
+        "procurement",
+        (sales.ORDERS, procurement.REQUISITIONS),
+        "Faust app: order lines and requisition coverage re-keyed by SKU into net demand "
+        "(internal topics procurement-demand-*)",
+    ),
 )
 
 

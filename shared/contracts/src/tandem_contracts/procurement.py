@@ -103,6 +103,43 @@ class GoodsReceived(Event):
     lines: list[ReceiptLine]
 
 
+class OrderLineDemandChanged(Event):
+    """Open demand of one sales-order line, as state (the demand join's line-level output).
+
+    ``order_version`` orders the updates of one line: readers keep the highest.
+    """
+
+    event_type = "tandem.procurement.order-line-demand.changed.v1"
+    order_id: uuid.UUID
+    line_id: uuid.UUID
+    sku: str
+    order_version: int = Field(ge=1)
+    order_status: Literal["draft", "confirmed", "fulfilled", "closed", "cancelled"]
+    ordered_quantity: DecimalStr
+    open_quantity: DecimalStr
+    requested_date: date | None = None
+
+
+class SupplyAtRisk(Event):
+    """A supplier's promised date for a sales-order line misses the customer's requested date."""
+
+    event_type = "tandem.procurement.order-line-supply.at-risk.v1"
+    order_id: uuid.UUID
+    line_id: uuid.UUID
+    sku: str
+    requested_date: date
+    promised_date: date | None = None
+    purchase_order_id: uuid.UUID | None = None
+    requisition_id: uuid.UUID | None = None
+    at_risk: bool = True
+    reason: str
+
+
+class ContractLine(_Value):
+    sku: str
+    unit_price: Money
+
+
 class ContractChanged(Event):
     event_type = "tandem.procurement.contract.changed.v1"
     contract_id: uuid.UUID
@@ -111,6 +148,9 @@ class ContractChanged(Event):
     status: Literal["draft", "active", "expiring", "expired", "terminated"]
     valid_from: date
     valid_until: date
+    lines: list[ContractLine] = []
+    volume_commitment: Money | None = None
+    consumed: Money | None = None
 
 
 DEMAND = Topic(
@@ -143,4 +183,13 @@ CONTRACTS = Topic(
     events=(ContractChanged,),
     description="Framework agreements with suppliers.",
 )
-TOPICS = (DEMAND, REQUISITIONS, PURCHASE_ORDERS, CONTRACTS)
+ORDER_DEMAND = Topic(
+    "procurement.order-demand.v1",
+    key=uuid.UUID,
+    events=(OrderLineDemandChanged, SupplyAtRisk),
+    description=(
+        "Demand and supply risk per sales-order line (keyed by sales order id): open quantity "
+        "from the demand join, and an at-risk flag when a promised date misses the requested one."
+    ),
+)
+TOPICS = (DEMAND, REQUISITIONS, PURCHASE_ORDERS, CONTRACTS, ORDER_DEMAND)

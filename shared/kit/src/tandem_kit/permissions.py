@@ -32,6 +32,7 @@ POLICY: dict[str, dict[Access, frozenset[str]]] = {
     "tickets": _p(set(SALES), {"service_agent"}),
     "segments": _p({"sales_rep"}, {"sales_manager"}),
     "campaigns": _p({"sales_rep"}, {"sales_manager"}),
+    # Sales reps quote and order from the catalog, so they read it.
     "products": _p(
         {"sales_rep", "service_agent", "buyer", "procurement_manager", "supplier_manager"},
         {"sales_manager"},

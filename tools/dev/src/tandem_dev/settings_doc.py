@@ -121,9 +121,14 @@ def _rows(cls: type[BaseSettings], prefix: str) -> list[str]:
     rows = []
     for name, field in cls.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            continue  # nested settings are documented in their own table
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            continue  # nested settings (KAFKA_*, TANDEM_AUTH_*) have their own table
         default = field.get_default(call_default_factory=True)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            doc = (field.description or annotation.__doc__ or "").strip()
+            rows.append(f"| `{prefix}{name.upper()}` | JSON ({annotation.__name__}) | "
+                        f"`{default.model_dump_json()}` | {doc.splitlines()[0] if doc else ''} |")
+            continue
         meaning = field.description or MEANINGS.get(name, "")
         rows.append(f"| `{prefix}{name.upper()}` | {_type(annotation)} | {_default(default)} "
                     f"| {meaning.replace('|', '/')} |")

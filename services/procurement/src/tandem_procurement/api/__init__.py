@@ -1,1 +1,1 @@
-"""Procurement service: api layer."""
+"""Procurement HTTP API: demand, requisitions, approval rules, POs, receipts, contracts."""

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,12 @@ def yaml_lint(root: Path, paths: Iterable[Path]) -> list[str]:
 
 def compose_errors(path: Path) -> list[str]:
     """The compose file against the Compose Specification schema (vendored by check-jsonschema)."""
-    schema = json.loads(resources.files("check_jsonschema.builtin_schemas.vendor")
-                        .joinpath("compose-spec.json").read_text())
+    # Read the vendored file without importing check_jsonschema (its CLI needs a newer click
+    # than faust-streaming allows).
+    spec = importlib.util.find_spec("check_jsonschema")
+    assert spec is not None and spec.origin is not None, "check-jsonschema is not installed"
+    vendored = Path(spec.origin).parent / "builtin_schemas" / "vendor" / "compose-spec.json"
+    schema = json.loads(vendored.read_text())
     validator = jsonschema.validators.validator_for(schema)(schema)
     data = yaml.safe_load(path.read_text())
     return [f"{path}: {'/'.join(map(str, e.absolute_path))}: {e.message}"

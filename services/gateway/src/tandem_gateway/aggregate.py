@@ -1,0 +1,236 @@
+"""Composing a read from several services: in parallel, each call bounded, the whole on a deadline.
+
+A part that cannot be had (service down or slow, caller not allowed, upstream error) is left
+out and named with the reason; the answer still comes, within the deadline. Only the primary
+part (the thing the view is about) may turn the whole answer into a 403 or 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from fastapi import HTTPException
+from prometheus_client import Counter
+from pydantic import BaseModel
+
+from tandem_gateway.breaker import Breakers
+from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, outcome_of
+from tandem_kit.auth import Principal
+from tandem_kit.permissions import allowed
+
+Reason = Literal[
+    "unavailable",  # the service refused or dropped the connection
+    "timeout",  # the call took longer than its own timeout
+    "deadline",  # the answer's deadline came first
+    "upstream_error",  # the service answered 5xx
+    "forbidden",  # the caller's roles do not cover this part
+    "not_found",  # the service answered 404
+    "rejected",  # the service answered another 4xx
+    "invalid_response",  # the service answered something that is not JSON
+]
+
+PARTS_MISSING = Counter(
+    "tandem_gateway_aggregate_parts_missing_total",
+    "Parts left out of an aggregated read, by reason",
+    ["view", "part", "reason"],
+)
+
+
+class MissingPart(BaseModel):
+    """A part the answer lacks, the service that owns it, and why."""
+
+    part: str
+    service: str
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True)
+class Part:
+    """One upstream read: which service, which path and query, under which permission."""
+
+    name: str
+    service: str
+    resource: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    primary: bool = False
+
+
+@dataclass
+class Gathered:
+    parts: dict[str, Any]  # every part by name; None where missing
+    missing: list[MissingPart]
+    elapsed_ms: float
+
+    def get(self, name: str) -> Any:
+        return self.parts.get(name)
+
+
+@dataclass(frozen=True)
+class Budget:
+    part_timeout_s: float
+    deadline_s: float
+
+
+class _Failed(Exception):
+    def __init__(self, reason: Reason, detail: str, status: int | None = None, body: Any = None):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.status = status
+        self.body = body
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    base_url: str,
+    part: Part,
+    headers: dict[str, str],
+    timeout: float,
+    breakers: Breakers,
+) -> Any:
+    paused = breakers.refusal(part.service)
+    if paused is not None:
+        UPSTREAM_CALLS.labels(part.service, "circuit_open").inc()
+        raise _Failed("unavailable", paused)
+    try:
+        response = await _call(client, base_url, part, headers, timeout)
+    except BaseException:
+        # Refused, timed out, or cut off by the deadline (cancelled): each counts against it.
+        breakers.failed(part.service)
+        raise
+    if response.status_code >= 500:
+        breakers.failed(part.service)
+    else:
+        breakers.succeeded(part.service)
+    return _read(part, response)
+
+
+async def _call(
+    client: httpx.AsyncClient, base_url: str, part: Part, headers: dict[str, str], timeout: float
+) -> httpx.Response:
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        async with asyncio.timeout(timeout):
+            response = await client.get(
+                f"{base_url}{part.path}", params=part.params, headers=headers, timeout=timeout
+            )
+    except (TimeoutError, httpx.TimeoutException):
+        outcome = "timeout"
+        raise _Failed(
+            "timeout", f"the {part.service} service did not answer within {timeout}s"
+        ) from None
+    except httpx.TransportError as exc:
+        outcome = "unavailable"
+        raise _Failed(
+            "unavailable", f"the {part.service} service is unavailable ({type(exc).__name__})"
+        ) from None
+    finally:
+        UPSTREAM_LATENCY.labels(part.service).observe(time.perf_counter() - started)
+        if outcome != "error":
+            UPSTREAM_CALLS.labels(part.service, outcome).inc()
+    UPSTREAM_CALLS.labels(part.service, outcome_of(response.status_code)).inc()
+    return response
+
+
+def _read(part: Part, response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if status >= 500:
+        raise _Failed("upstream_error", f"the {part.service} service answered {status}", status)
+    if status in (401, 403):
+        detail = body.get("detail") if isinstance(body, dict) else None
+        reason = str(detail or f"{part.service} refused ({status})")
+        raise _Failed("forbidden", reason, status, body)
+    if status == 404:
+        raise _Failed("not_found", f"GET {part.path} answered 404", status, body)
+    if status >= 400:
+        raise _Failed("rejected", f"GET {part.path} answered {status}", status, body)
+    if body is None:
+        raise _Failed("invalid_response", f"GET {part.path} did not answer JSON", status)
+    return body
+
+
+async def gather(
+    view: str,
+    parts: list[Part],
+    *,
+    client: httpx.AsyncClient,
+    service_urls: dict[str, str],
+    principal: Principal,
+    headers: dict[str, str],
+    budget: Budget,
+    breakers: Breakers,
+) -> Gathered:
+    """Fetch every part the caller may read, at once; raise only for the primary's 403/404."""
+    started = time.perf_counter()
+    missing: list[MissingPart] = []
+    results: dict[str, Any] = {part.name: None for part in parts}
+    tasks: dict[asyncio.Task[Any], Part] = {}
+    for part in parts:
+        if not allowed(principal, part.resource, "read"):
+            missing.append(
+                MissingPart(
+                    part=part.name,
+                    service=part.service,
+                    reason="forbidden",
+                    detail=f"the caller's roles may not read {part.resource}",
+                )
+            )
+            continue
+        timeout = min(budget.part_timeout_s, budget.deadline_s)
+        coro = _fetch(client, service_urls[part.service], part, headers, timeout, breakers)
+        tasks[asyncio.create_task(coro)] = part
+    pending: set[asyncio.Task[Any]] = set()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=budget.deadline_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+    for task, part in tasks.items():
+        if task in pending:
+            missing.append(
+                MissingPart(
+                    part=part.name,
+                    service=part.service,
+                    reason="deadline",
+                    detail=f"no answer from the {part.service} service within the "
+                    f"{budget.deadline_s}s deadline",
+                )
+            )
+            continue
+        exc = task.exception()
+        if exc is None:
+            results[part.name] = task.result()
+            continue
+        if not isinstance(exc, _Failed):
+            missing.append(
+                MissingPart(
+                    part=part.name,
+                    service=part.service,
+                    reason="unavailable",
+                    detail=f"calling the {part.service} service failed: {type(exc).__name__}",
+                )
+            )
+            continue
+        if part.primary and exc.status in (403, 404):
+            body = exc.body if isinstance(exc.body, dict) else {"detail": exc.detail}
+            raise HTTPException(exc.status, detail=body.get("detail", exc.detail))
+        missing.append(
+            MissingPart(part=part.name, service=part.service, reason=exc.reason, detail=exc.detail)
+        )
+    order = {p.name: i for i, p in enumerate(parts)}
+    missing.sort(key=lambda m: order[m.part])
+    for m in missing:
+        PARTS_MISSING.labels(view, m.part, m.reason).inc()
+    return Gathered(results, missing, round((time.perf_counter() - started) * 1000, 1))

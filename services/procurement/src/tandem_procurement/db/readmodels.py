@@ -1,0 +1,274 @@
+"""Read models procurement keeps from other services' events, and its own reference data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tandem_procurement.db.tables import approval_policies, net_demand, offers, supplier_views
+from tandem_procurement.domain.approval import ApprovalPolicy, default_policy, policy_from_rows
+from tandem_procurement.domain.sourcing import OfferTerms, SupplierView
+
+
+class SupplierReadModel:
+    """Supplier status, standing and offers; every write is guarded by the event's version."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _row(self, supplier_id: uuid.UUID):  # type: ignore[no-untyped-def]
+        return (
+            await self.session.execute(
+                select(supplier_views).where(supplier_views.c.supplier_id == supplier_id)
+            )
+        ).first()
+
+    async def record_supplier(
+        self, supplier_id: uuid.UUID, *, name: str, status: str, version: int, at: datetime
+    ) -> str | None:
+        """Store a newer supplier state; returns the previous status when it was applied."""
+        row = await self._row(supplier_id)
+        if row is None:
+            await self.session.execute(
+                insert(supplier_views).values(
+                    supplier_id=supplier_id,
+                    name=name,
+                    status=status,
+                    version=version,
+                    standing=None,
+                    score=None,
+                    standing_version=0,
+                    updated_at=at,
+                )
+            )
+            return ""
+        if version <= row.version:
+            return None
+        await self.session.execute(
+            update(supplier_views)
+            .where(supplier_views.c.supplier_id == supplier_id)
+            .values(name=name, status=status, version=version, updated_at=at)
+        )
+        return row.status or ""
+
+    async def record_standing(
+        self,
+        supplier_id: uuid.UUID,
+        *,
+        standing: str | None,
+        score: Decimal | None,
+        version: int,
+        at: datetime,
+    ) -> bool:
+        row = await self._row(supplier_id)
+        if row is None:
+            await self.session.execute(
+                insert(supplier_views).values(
+                    supplier_id=supplier_id,
+                    name=None,
+                    status=None,
+                    version=0,
+                    standing=standing,
+                    score=score,
+                    standing_version=version,
+                    updated_at=at,
+                )
+            )
+            return True
+        if version < row.standing_version:  # equal: the same state again (scorecard + standing)
+            return False
+        await self.session.execute(
+            update(supplier_views)
+            .where(supplier_views.c.supplier_id == supplier_id)
+            .values(standing=standing, score=score, standing_version=version, updated_at=at)
+        )
+        return True
+
+    async def record_offer(self, offer: OfferTerms, *, version: int, withdrawn: bool, at: datetime):  # type: ignore[no-untyped-def]
+        row = (
+            await self.session.execute(select(offers).where(offers.c.offer_id == offer.offer_id))
+        ).first()
+        values = dict(
+            supplier_id=offer.supplier_id,
+            sku=offer.sku,
+            unit_price=offer.unit_price,
+            currency=offer.currency,
+            lead_time_days=offer.lead_time_days,
+            minimum_order_quantity=offer.minimum_order_quantity,
+            valid_from=offer.valid_from,
+            valid_until=offer.valid_until,
+            withdrawn=withdrawn,
+            version=version,
+            updated_at=at,
+        )
+        if row is None:
+            await self.session.execute(insert(offers).values(offer_id=offer.offer_id, **values))
+            return True
+        if version <= row.version:
+            return False
+        if withdrawn:  # a withdrawal carries no terms: keep the last ones for the record
+            values = dict(withdrawn=True, version=version, updated_at=at)
+        await self.session.execute(
+            update(offers).where(offers.c.offer_id == offer.offer_id).values(**values)
+        )
+        return True
+
+    async def skus_of(self, supplier_id: uuid.UUID) -> list[str]:
+        rows = await self.session.execute(
+            select(offers.c.sku)
+            .where(offers.c.supplier_id == supplier_id, offers.c.withdrawn.is_(False))
+            .distinct()
+        )
+        return sorted(r[0] for r in rows.all())
+
+    async def offers_for(self, sku: str) -> list[OfferTerms]:
+        rows = await self.session.execute(
+            select(offers).where(offers.c.sku == sku, offers.c.withdrawn.is_(False))
+        )
+        return [
+            OfferTerms(
+                offer_id=r.offer_id,
+                supplier_id=r.supplier_id,
+                sku=r.sku,
+                unit_price=Decimal(r.unit_price),
+                currency=r.currency,
+                lead_time_days=r.lead_time_days,
+                minimum_order_quantity=Decimal(r.minimum_order_quantity),
+                valid_from=r.valid_from,
+                valid_until=r.valid_until,
+            )
+            for r in rows.all()
+        ]
+
+    async def suppliers(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SupplierView]:
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(supplier_views).where(supplier_views.c.supplier_id.in_(ids))
+        )
+        return {
+            r.supplier_id: SupplierView(
+                supplier_id=r.supplier_id,
+                status=r.status,
+                standing=r.standing,
+                score=Decimal(r.score) if r.score is not None else None,
+                name=r.name,
+            )
+            for r in rows.all()
+        }
+
+
+class ApprovalPolicies:
+    """Versioned approval rules; version 1 (the defaults) exists until someone publishes more."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def current(self) -> ApprovalPolicy:
+        row = (
+            await self.session.execute(
+                select(approval_policies).order_by(approval_policies.c.version.desc()).limit(1)
+            )
+        ).first()
+        return self._of(row) if row else default_policy()
+
+    async def get(self, version: int) -> ApprovalPolicy | None:
+        row = (
+            await self.session.execute(
+                select(approval_policies).where(approval_policies.c.version == version)
+            )
+        ).first()
+        if row is None:
+            return default_policy() if version == 1 else None
+        return self._of(row)
+
+    async def add(self, policy: ApprovalPolicy) -> None:
+        """Store a new version (version 1, the defaults, is kept on record beside it)."""
+        if policy.version > 1 and not await self._stored(1):
+            await self._insert(default_policy())
+        await self._insert(policy)
+
+    async def _stored(self, version: int) -> bool:
+        stmt = select(approval_policies.c.version).where(approval_policies.c.version == version)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def _insert(self, policy: ApprovalPolicy) -> None:
+        await self.session.execute(
+            insert(approval_policies).values(
+                version=policy.version,
+                currency=policy.currency,
+                tiers=[
+                    {
+                        "category": t.category,
+                        "below": format(t.below, "f") if t.below is not None else None,
+                        "levels": t.levels,
+                    }
+                    for t in policy.tiers
+                ],
+                level_roles=[sorted(r) for r in policy.level_roles],
+                created_by=policy.created_by,
+                created_at=policy.created_at,
+            )
+        )
+
+    @staticmethod
+    def _of(row) -> ApprovalPolicy:  # type: ignore[no-untyped-def]
+        return policy_from_rows(
+            row.version, row.currency, row.tiers, row.level_roles, row.created_by, row.created_at
+        )
+
+
+class NetDemandView:
+    """The demand join's latest output per SKU (version-guarded)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self,
+        sku: str,
+        *,
+        version: int,
+        ordered: Decimal,
+        covered: Decimal,
+        net: Decimal,
+        as_of: datetime,
+    ) -> bool:
+        row = (
+            await self.session.execute(select(net_demand).where(net_demand.c.sku == sku))
+        ).first()
+        values = dict(
+            version=version,
+            ordered_quantity=ordered,
+            covered_quantity=covered,
+            net_quantity=net,
+            as_of=as_of,
+        )
+        if row is None:
+            await self.session.execute(insert(net_demand).values(sku=sku, **values))
+            return True
+        # A restarted join counts versions again from 1: as_of breaks the tie in its favour.
+        if version <= row.version and as_of <= row.as_of:
+            return False
+        await self.session.execute(
+            update(net_demand).where(net_demand.c.sku == sku).values(**values)
+        )
+        return True
+
+    async def list(self, *, sku: str | None, limit: int, after: str | None) -> list[dict]:
+        stmt = select(net_demand).order_by(net_demand.c.sku).limit(limit)
+        if sku is not None:
+            stmt = stmt.where(net_demand.c.sku == sku)
+        if after is not None:
+            stmt = stmt.where(net_demand.c.sku > after)
+        return [dict(r._mapping) for r in (await self.session.execute(stmt)).all()]
+
+
+def today_of(now: datetime) -> date:
+    return now.date()

@@ -1,0 +1,1 @@
+"""Stream processing: the Faust demand join (orders x coverage, by SKU)."""

@@ -1,0 +1,232 @@
+"""The Faust demand join: sales-order lines x requisition coverage, co-partitioned by SKU.
+
+Topics: ``sales.orders.v1`` (keyed by order id) and ``procurement.requisitions.v1`` (keyed by
+requisition id) are re-keyed by SKU into ``procurement-demand-by-sku``; one agent owns the per-SKU
+table and publishes ``NetDemandChanged`` (procurement.demand.v1, keyed by SKU) and
+``OrderLineDemandChanged`` (procurement.order-demand.v1, keyed by order id) as state.
+Records are CloudEvents in binary mode: raw bytes plus headers, decoded with the contracts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_kafka
+
+from tandem_contracts import ContractViolation, Envelope, decode, sales
+from tandem_contracts import procurement as own
+from tandem_contracts.envelope import header_map
+from tandem_kit.settings import KafkaSettings
+from tandem_procurement.streams.join import SkuState, coverage_records, order_records
+
+log = logging.getLogger(__name__)
+
+APP_ID = "procurement-demand-join"
+BY_SKU_TOPIC = "procurement-demand-by-sku"
+PARTITIONS = 6
+
+
+def _consumer_thread(fetch_max_wait_ms: int) -> type:
+    class ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
+        """Faust fixes fetch_max_wait_ms at 1500; the broker's latency setting applies instead."""
+
+        def _create_worker_consumer(self, transport):  # type: ignore[no-untyped-def]
+            consumer = super()._create_worker_consumer(transport)
+            consumer._fetch_max_wait_ms = fetch_max_wait_ms
+            return consumer
+
+    return ConsumerThread
+
+
+def _transport(fetch_max_wait_ms: int) -> type:
+    thread = _consumer_thread(fetch_max_wait_ms)
+
+    class Consumer(faust_kafka.Consumer):
+        def _new_consumer_thread(self):  # type: ignore[no-untyped-def]
+            return thread(self, loop=self.loop, beacon=self.beacon)
+
+    class Transport(faust_kafka.Transport):
+        pass
+
+    Transport.Consumer = Consumer
+    return Transport
+
+
+class DemandJoinApp(faust.App):
+    fetch_max_wait_ms: int = 10
+
+    def _new_transport(self):  # type: ignore[no-untyped-def]
+        return _transport(self.fetch_max_wait_ms)(self.conf.broker_consumer, self)
+
+
+def _credentials(kafka: KafkaSettings) -> Any:
+    if kafka.security_protocol == "PLAINTEXT":
+        return None
+    context = None
+    if kafka.security_protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(
+            cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None
+        )
+        if kafka.ssl_certfile:
+            context.load_cert_chain(
+                str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
+            )
+    if kafka.security_protocol == "SSL":
+        return faust.SSLCredentials(context)
+    return faust.SASLCredentials(
+        username=kafka.sasl_username,
+        password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
+        mechanism=kafka.sasl_mechanism,
+        ssl_context=context,
+    )
+
+
+def build_demand_join(
+    kafka: KafkaSettings,
+    *,
+    app_id: str = APP_ID,
+    datadir: Path = Path(".data") / "faust",
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> faust.App:
+    """A Faust app running the demand join; broker and latency settings from ``kafka``."""
+    if not app_id.startswith("procurement-"):
+        raise ValueError("procurement Faust app ids start with 'procurement-'")
+    session = kafka.session_timeout_ms / 1000
+    (datadir / app_id).mkdir(parents=True, exist_ok=True)
+    app = DemandJoinApp(
+        app_id,
+        broker=[f"kafka://{s.strip()}" for s in kafka.bootstrap_servers.split(",")],
+        broker_credentials=_credentials(kafka),
+        broker_client_id=f"{kafka.client_id_prefix}-{app_id}",
+        broker_session_timeout=session,
+        # As the kit's consumers (aiokafka's default): a dead member delays a rebalance by the
+        # session timeout, not Faust's 60 s default.
+        broker_rebalance_timeout=session,
+        broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
+        broker_request_timeout=max(kafka.request_timeout_ms / 1000, session + 1),
+        broker_commit_interval=0.5,
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        store="memory://",
+        topic_partitions=PARTITIONS,
+        topic_replication_factor=kafka.replication_factor,
+        topic_allow_declare=kafka.create_topics,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        datadir=str(datadir / app_id),
+        table_cleanup_interval=3600,
+    )
+    app.fetch_max_wait_ms = kafka.fetch_max_wait_ms
+    raw = {
+        "key_type": bytes,
+        "value_type": bytes,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
+    orders_topic = app.topic(sales.ORDERS.name, partitions=sales.ORDERS.partitions, **raw)
+    requisitions_topic = app.topic(
+        own.REQUISITIONS.name, partitions=own.REQUISITIONS.partitions, **raw
+    )
+    demand_topic = app.topic(own.DEMAND.name, partitions=own.DEMAND.partitions, **raw)
+    line_topic = app.topic(own.ORDER_DEMAND.name, partitions=own.ORDER_DEMAND.partitions, **raw)
+    by_sku = app.topic(
+        BY_SKU_TOPIC,
+        partitions=PARTITIONS,
+        key_type=bytes,
+        key_serializer="raw",
+        value_serializer="json",
+        internal=True,
+    )
+    json_schema = faust.Schema(key_type=str, key_serializer="json", value_serializer="json")
+    orders_table = app.Table(
+        "orders", default=None, partitions=sales.ORDERS.partitions, schema=json_schema
+    )
+    sku_table = app.Table("skus", default=None, partitions=PARTITIONS, schema=json_schema)
+
+    def _decode(topic: Any, event: faust.EventT) -> Envelope | None:
+        headers = list(event.headers.items()) if isinstance(event.headers, dict) else event.headers
+        attrs = header_map(headers or ())
+        try:
+            return decode(topic.event_class(attrs.get("ce_type", "")), headers, event.value)
+        except ContractViolation as exc:
+            log.warning("skipping a record that breaks its contract", extra={"error": str(exc)})
+            return None
+
+    @app.agent(orders_topic)
+    async def split_orders(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            envelope = _decode(sales.ORDERS, event)
+            if envelope is None:
+                continue
+            order = envelope.data
+            key = str(order.order_id)
+            records, entry = order_records(order, orders_table.get(key))
+            for sku, record in records:
+                await by_sku.send(key=sku.encode(), value=record)
+            if entry is not None:
+                orders_table[key] = entry
+
+    @app.agent(requisitions_topic)
+    async def split_coverage(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            envelope = _decode(own.REQUISITIONS, event)
+            if envelope is None:
+                continue
+            for sku, record in coverage_records(envelope.data):
+                await by_sku.send(key=sku.encode(), value=record)
+
+    @app.agent(by_sku)
+    async def join(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            record = event.value
+            sku = record["sku"]
+            state = SkuState(sku_table.get(sku))
+            outcome = state.apply(record)
+            sku_table[sku] = state.to_raw()
+            if outcome.line is not None:
+                line = outcome.line
+                message = own.OrderLineDemandChanged(
+                    order_id=line["order_id"],
+                    line_id=line["line_id"],
+                    sku=sku,
+                    order_version=line["v"],
+                    order_status=line["status"],
+                    ordered_quantity=line["ordered"],
+                    open_quantity=line["open"],
+                    requested_date=line["requested_date"],
+                )
+                await _publish(line_topic, message, line["order_id"])
+            if outcome.net is not None:
+                net = outcome.net
+                message = own.NetDemandChanged(
+                    sku=sku,
+                    version=net["version"],
+                    ordered_quantity=net["ordered"],
+                    covered_quantity=net["covered"],
+                    net_quantity=net["net"],
+                    as_of=clock(),
+                )
+                await _publish(demand_topic, message, sku)
+
+    async def _publish(topic: Any, message: Any, subject: str) -> None:
+        envelope = Envelope.wrap(message, subject=subject)
+        await topic.send(key=subject.encode(), value=envelope.value(), headers=envelope.headers())
+
+    app.demand_agents = (split_orders, split_coverage, join)  # type: ignore[attr-defined]
+    return app
+
+
+async def run_demand_join(app: faust.App, stop: asyncio.Event) -> None:
+    """Run ``app`` inside the worker's event loop until ``stop`` is set."""
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
