@@ -10,15 +10,16 @@ import argparse
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 from tandem_kit.settings import KafkaSettings
 
 
-async def _run(kind: str, kafka: KafkaSettings) -> None:
+async def _run(kind: str, kafka: KafkaSettings, datadir: Path) -> None:
     if kind == "demand":
-        from tandem_procurement.streams.app import build_demand_join
+        from tandem_procurement.streams.app import APP_ID, build_demand_join
 
-        app = build_demand_join(kafka, app_id="procurement-demand-join")
+        app = build_demand_join(kafka, app_id=APP_ID, datadir=datadir)
     else:
         from bench.baselines.passthrough import build_passthrough
 
@@ -38,9 +39,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["demand", "passthrough"])
     parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--datadir", type=Path, required=True, help="Faust's data directory")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_run(args.kind, KafkaSettings(bootstrap_servers=args.bootstrap)))
+    asyncio.run(_run(args.kind, KafkaSettings(bootstrap_servers=args.bootstrap), args.datadir))
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ async def _one(ctx: Context, kind: str, events: int) -> tuple[float | None, str]
         prepared = time.perf_counter() - t0
         started = time.perf_counter()
         child = Child(
-            "bench.stream_runner", [kind, "--bootstrap", broker.bootstrap_servers],
+            "bench.stream_runner",
+            [kind, "--bootstrap", broker.bootstrap_servers,
+             "--datadir", str(ctx.workdir / f"faust-{uuid.uuid4().hex[:6]}")],
             ctx.workdir / "logs" / f"stream-{kind}-{uuid.uuid4().hex[:6]}.log",
         ).start()
         stamps = await _measure_output(
