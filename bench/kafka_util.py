@@ -42,15 +42,27 @@ async def end_offsets(kafka: KafkaSettings, topic: str) -> dict[TopicPartition, 
         await consumer.stop()
 
 
-async def committed(kafka: KafkaSettings, group_id: str, topic: str) -> dict[TopicPartition, int]:
-    """Offsets ``group_id`` committed on ``topic`` (partitions it never committed are absent)."""
-    admin = AIOKafkaAdminClient(**client_options(kafka, "bench-admin"))
-    await admin.start()
+async def committed(
+    kafka: KafkaSettings, group_id: str, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Offsets ``group_id`` committed on ``partitions`` (absent where it never committed).
+
+    Asked through a consumer of that group that never subscribes (so it never joins the group):
+    the embedded broker cannot answer the admin client's all-partitions OffsetFetch.
+    """
+    options = client_options(kafka, "bench-offsets")
+    options.pop("request_timeout_ms")
+    consumer = AIOKafkaConsumer(**options, group_id=group_id, enable_auto_commit=False)
+    await consumer.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(group_id)
+        out = {}
+        for tp in partitions:
+            offset = await consumer.committed(tp)
+            if offset is not None and offset >= 0:
+                out[tp] = offset
+        return out
     finally:
-        await admin.close()
-    return {tp: meta.offset for tp, meta in offsets.items() if tp.topic == topic}
+        await consumer.stop()
 
 
 def groups_reading(topic: str, extra: tuple[str, ...] = ()) -> list[str]:
@@ -75,7 +87,7 @@ async def wait_caught_up(
         behind = 0
         for group in groups:
             try:
-                done = await committed(kafka, group, topic)
+                done = await committed(kafka, group, list(ends))
             except Exception:  # a group the broker cannot answer for: not waited on
                 continue
             if not done:  # never committed: not (yet) a reader of this topic

@@ -83,7 +83,21 @@ class RunningSystem:
 
 
 def start_system(progress: Callable[[str], None], keep_data: Path | None = None) -> RunningSystem:
-    """Start broker, migrations, four services + workers and the gateway; time it."""
+    """Start broker, migrations, four services + workers and the gateway; time it.
+
+    Ports are picked free but another program may take one before our process binds it;
+    such a start is tried once more on new ports.
+    """
+    try:
+        return _start_system(progress, keep_data)
+    except RuntimeError as exc:
+        if "address already in use" not in str(exc):
+            raise
+        progress("a port was taken meanwhile; starting again on other ports")
+        return _start_system(progress, keep_data)
+
+
+def _start_system(progress: Callable[[str], None], keep_data: Path | None) -> RunningSystem:
     host = "127.0.0.1"
     tmp = None
     if keep_data is None:
@@ -91,17 +105,17 @@ def start_system(progress: Callable[[str], None], keep_data: Path | None = None)
         data_dir = Path(tmp.name)
     else:
         data_dir = keep_data
+    base = worker_port_base(host)
+    taken = set(range(base, base + 5))
+    ports: dict[str, int] = {}
+    for name in ("gateway", "customer", "sales", "supplier", "procurement", "broker"):
+        port = free_port(host)
+        while port in taken:
+            port = free_port(host)
+        taken.add(port)
+        ports[f"{name}_port"] = port
     settings = DevSettings(
-        data_dir=data_dir,
-        host=host,
-        gateway_port=free_port(host),
-        customer_port=free_port(host),
-        sales_port=free_port(host),
-        supplier_port=free_port(host),
-        procurement_port=free_port(host),
-        worker_port_base=worker_port_base(host),
-        broker_port=free_port(host),
-        ready_timeout_s=180,
+        data_dir=data_dir, host=host, worker_port_base=base, ready_timeout_s=180, **ports
     )
     system = System(
         settings=settings,

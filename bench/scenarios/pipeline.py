@@ -28,6 +28,8 @@ from tandem_kit.settings import KafkaSettings
 ORDERS_TOPIC = "sales.orders.v1"
 DRAIN_SECONDS = 15.0
 PREP_CLIENTS = 4  # SQLite writers contend: more clients only add lock waits
+POLL_CLIENTS = 8
+POLL_PER_ROUND = 64
 
 
 @dataclass
@@ -119,7 +121,7 @@ async def _one_run(
             errors.add(api.ApiError("list requisitions", response))
 
     async def poll() -> None:
-        slots = asyncio.Semaphore(16)
+        slots = asyncio.Semaphore(POLL_CLIENTS)
 
         async def bounded(sku: str) -> None:
             async with slots:
@@ -129,7 +131,8 @@ async def _one_run(
         while True:
             if done_confirming.is_set() and deadline is None:
                 deadline = time.perf_counter() + DRAIN_SECONDS
-            pending = [s for s in confirmed_at if s not in seen_at]
+            # Oldest first, a bounded number per round: polling must not become the load.
+            pending = [s for s in confirmed_at if s not in seen_at][:POLL_PER_ROUND]
             if done_confirming.is_set() and not pending:
                 return
             if deadline is not None and time.perf_counter() > deadline:
