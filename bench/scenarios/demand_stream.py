@@ -30,6 +30,7 @@ from tandem_kit.settings import KafkaSettings
 
 JOIN_OUTPUT = "procurement.order-demand.v1"
 SKU_POOL = 1000
+MIN_OUTPUTS = 200  # fewer outputs than this within the cap give no rate worth reporting
 
 
 async def _backlog(kafka: KafkaSettings, events: int) -> None:
@@ -115,7 +116,7 @@ async def _one(ctx: Context, kind: str, events: int) -> tuple[float | None, str]
         )
         wall = time.perf_counter() - started
         rate = rate_of(stamps)
-        if rate is None or len(stamps) < events // 10:
+        if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
             tail = child.log_tail(8).replace("\n", " | ")
             return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
         third = len(stamps) // 3
