@@ -62,6 +62,24 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
     sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
     requested = date.today() + timedelta(days=45)
 
+    # The approval rules this scenario relies on (other tests may have published their own).
+    rules = ok(
+        gateway.post(
+            "/api/v1/approval-rules",
+            headers=approver,
+            json={
+                "currency": "EUR",
+                "tiers": [
+                    {"below": "1000", "levels": 0},
+                    {"below": "10000", "levels": 1},
+                    {"levels": 2},
+                ],
+                "level_roles": [["buyer", "procurement_manager"], ["procurement_manager"]],
+            },
+        ),
+        201,
+    )
+
     # Catalog, supplier (approved, with an offer for the SKU) and a customer with credit.
     ok(
         gateway.post(
@@ -71,8 +89,7 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
                 "sku": sku,
                 "name": "E2E widget",
                 "unit": "pcs",
-                "list_price": "200.00",
-                "currency": "EUR",
+                "list_price": {"amount": "200.00", "currency": "EUR"},
             },
         ),
         201,
@@ -81,12 +98,29 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
         gateway.post(
             "/api/v1/suppliers",
             headers=admin,
-            json={"name": f"Supplier {sku}", "legal_id": f"L-{sku}", "categories": ["parts"]},
+            json={"name": f"Supplier {sku}", "legal_id": f"L-{sku}", "categories": ["electronics"]},
         ),
         201,
     )
     sid = supplier["id"]
     ok(gateway.post(f"/api/v1/suppliers/{sid}/submit", headers=admin))
+    # Electronics suppliers need ISO 9001 before approval.
+    refused = gateway.post(f"/api/v1/suppliers/{sid}/approve", headers=admin)
+    assert refused.status_code == 409 and "ISO9001" in refused.text, refused.text
+    ok(
+        gateway.post(
+            f"/api/v1/suppliers/{sid}/certifications",
+            headers=admin,
+            json={
+                "kind": "ISO9001",
+                "issuer": "TÜV",
+                "number": f"Q-{sku}",
+                "valid_from": (date.today() - timedelta(days=30)).isoformat(),
+                "valid_until": (date.today() + timedelta(days=700)).isoformat(),
+            },
+        ),
+        201,
+    )
     assert ok(gateway.post(f"/api/v1/suppliers/{sid}/approve", headers=admin))["status"] == (
         "approved"
     )
@@ -134,6 +168,7 @@ def test_a_confirmed_order_becomes_supply_and_a_cancelled_one_stops_being_demand
     approved = ok(gateway.post(f"/api/v1/requisitions/{req['id']}/approve", headers=approver))
     assert approved["status"] == "approved"
     assert approved["decisions"][-1]["decided_by"] == "e2e-approver"
+    assert approved["decisions"][-1]["rule_version"] == rules["version"]
 
     # Purchase order issued, then received in two receipts.
     po = ok(

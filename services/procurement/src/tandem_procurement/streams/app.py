@@ -111,7 +111,12 @@ def build_demand_join(
         broker_rebalance_timeout=session,
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         broker_request_timeout=max(kafka.request_timeout_ms / 1000, session + 1),
-        broker_commit_interval=0.5,
+        # At least once without transactions: every send made while handling an event is
+        # attached to its source offset, published at commit, and the commit waits for the
+        # broker's ack, so a send lost in a crash or rebalance is redone, never skipped.
+        # Commit often: outputs leave only at commit time.
+        stream_publish_on_commit=True,
+        broker_commit_interval=0.05,
         processing_guarantee="at_least_once",
         producer_acks=-1,
         store="memory://",

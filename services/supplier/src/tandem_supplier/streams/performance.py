@@ -110,7 +110,10 @@ def build_performance_stream(
         topic_partitions=partitions,
         autodiscover=False,
         table_cleanup_interval=3600.0,
-        broker_commit_interval=1.0,
+        # Sends made while handling an event (the re-keying by supplier) are published at
+        # commit and the commit waits for them: nothing is skipped after a crash or rebalance.
+        stream_publish_on_commit=True,
+        broker_commit_interval=0.1,
     )
     source = app.topic(
         *(t.name for t in declared.topics), key_type=bytes, value_type=bytes,
