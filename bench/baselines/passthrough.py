@@ -52,9 +52,12 @@ def build_passthrough(kafka: KafkaSettings, app_id: str = "bench-passthrough") -
         broker=[f"kafka://{s.strip()}" for s in kafka.bootstrap_servers.split(",")],
         broker_client_id=f"{kafka.client_id_prefix}-{app_id}",
         broker_session_timeout=session,
+        broker_rebalance_timeout=session,
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         broker_request_timeout=max(kafka.request_timeout_ms / 1000, session + 1),
-        broker_commit_interval=0.5,
+        # As the demand join: sends leave at commit, commits every 50 ms.
+        stream_publish_on_commit=True,
+        broker_commit_interval=0.05,
         processing_guarantee="at_least_once",
         producer_acks=-1,
         store="memory://",
