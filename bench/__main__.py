@@ -1,0 +1,5 @@
+"""`python -m bench [--quick] [--only NAME ...]`."""
+
+from bench.cli import main
+
+main()

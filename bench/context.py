@@ -1,0 +1,32 @@
+"""What every scenario gets: the profile, the report, progress output and the running parts."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.profiles import Profile
+from bench.report import Report
+from bench.tandem import RunningSystem
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@dataclass
+class Context:
+    profile: Profile
+    report: Report
+    workdir: Path
+    system: RunningSystem | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    children: list[Any] = field(default_factory=list)  # baseline processes to stop at the end
+    profile_processes: list[str] = field(default_factory=list)  # py-spy these during intake
+    results: Path | None = None
+
+    def progress(self, message: str) -> None:
+        say(message)

@@ -1,0 +1,75 @@
+"""How long and how often each figure is measured: the quick and the full profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    runs: int  # repetitions of each HTTP figure (system and baseline alternate)
+    intake_clients: int
+    intake_orders: int  # per run, cap
+    intake_seconds: float  # per run, cap
+    c360_clients: int
+    c360_requests: int
+    c360_seconds: float
+    pipeline_rates: tuple[int, ...]  # fixed arrival rates, orders/s
+    pipeline_seconds: float  # per run at each rate
+    pipeline_runs: int
+    pipeline_max_orders: int  # per run: high rates run shorter (drafts are prepared first)
+    sustain_rates: tuple[int, ...]  # tried in order until one is not sustained
+    sustain_seconds: float
+    kafka_throughput_messages: int
+    demand_events: int
+    demand_runs: int
+    demand_seconds: float  # cap on each replay, from the app's start
+    startup_runs: int
+
+
+QUICK = Profile(
+    name="quick",
+    runs=2,
+    intake_clients=16,
+    intake_orders=400,
+    intake_seconds=3.0,
+    c360_clients=20,
+    c360_requests=600,
+    c360_seconds=2.0,
+    pipeline_rates=(100,),
+    pipeline_seconds=2.0,
+    pipeline_runs=2,
+    pipeline_max_orders=200,
+    sustain_rates=(),
+    sustain_seconds=0.0,
+    kafka_throughput_messages=5_000,
+    demand_events=5_000,
+    demand_runs=1,
+    demand_seconds=90.0,
+    startup_runs=1,
+)
+
+FULL = Profile(
+    name="full",
+    runs=3,
+    intake_clients=16,
+    intake_orders=3_000,
+    intake_seconds=8.0,
+    c360_clients=20,
+    c360_requests=5_000,
+    c360_seconds=6.0,
+    pipeline_rates=(100, 500),
+    pipeline_seconds=3.0,
+    pipeline_runs=3,
+    pipeline_max_orders=600,
+    sustain_rates=(50, 100, 200, 300, 400, 600),
+    sustain_seconds=3.0,
+    kafka_throughput_messages=30_000,
+    demand_events=100_000,
+    demand_runs=1,
+    demand_seconds=180.0,
+    startup_runs=3,
+)
+
+PROFILES = {p.name: p for p in (QUICK, FULL)}

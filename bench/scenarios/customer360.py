@@ -1,0 +1,130 @@
+"""Gateway aggregated read: customer 360 through the gateway at fixed concurrency.
+
+Baseline: one direct read of the same customer from the customer service's own port
+(GET /api/v1/customers/{id}), same clients, same counts.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from bench import api
+from bench.context import Context
+from bench.load import Errors, closed_loop
+from bench.report import Figure, Target
+from bench.stats import LatencyRun, Spread
+
+
+async def _enrich(ctx: Context, gw: httpx.AsyncClient, customer_id: str) -> list[str]:
+    """Give the customer some contacts, activities and a ticket, so the 360 has content."""
+    problems: list[str] = []
+    calls = [
+        ("/api/v1/contacts", {"customer_id": customer_id, "name": f"Contact {i}",
+                              "email": f"contact{i}.{customer_id[:8]}@bench.example"})
+        for i in range(3)
+    ] + [
+        ("/api/v1/activities", {"customer_id": customer_id, "kind": "note",
+                                "subject": f"Bench note {i}"})
+        for i in range(5)
+    ] + [
+        ("/api/v1/tickets", {"customer_id": customer_id, "subject": "Bench ticket",
+                             "priority": "normal"}),
+    ]
+    for path, body in calls:
+        response = await gw.post(path, headers=ctx.headers, json=body)
+        if response.status_code not in (200, 201):
+            problems.append(f"POST {path}: HTTP {response.status_code} {response.text[:160]}")
+    return problems
+
+
+class Partial(RuntimeError):
+    """A 360 that answered without some of its parts: not counted as a read."""
+
+
+def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str], whole: bool = False):
+    async def op(_index: int, _client: int) -> None:
+        response = await client.get(path, headers=headers)
+        if response.status_code != 200:
+            raise api.ApiError(f"GET {path}", response)
+        if whole and response.json().get("complete") is False:
+            missing = [m.get("part") for m in response.json().get("missing") or []]
+            raise Partial(f"partial 360, missing {missing}")
+
+    return op
+
+
+def _describe(run: LatencyRun) -> str:
+    if not run.completed:
+        return f"no request succeeded, errors {run.errors}"
+    return (
+        f"{run.rate:.0f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+        f"errors {run.errors}"
+    )
+
+
+async def run(ctx: Context) -> None:
+    assert ctx.system is not None and ctx.customers
+    p = ctx.profile
+    customer_id = ctx.customers[0]["id"]
+    title = f"Customer 360 read, {p.c360_clients} clients"
+    base_title = "direct GET /customers/{id} on the customer service"
+    async with (
+        api.http_client(ctx.system.gateway_url, p.c360_clients * 2) as gw,
+        api.http_client(ctx.system.service_url("customer"), p.c360_clients * 2) as direct,
+    ):
+        problems = await _enrich(ctx, gw, customer_id)
+        probe = await gw.get(f"/api/v1/customers/{customer_id}/360", headers=ctx.headers)
+        missing = None
+        if probe.status_code != 200:
+            missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
+        elif isinstance(body := probe.json(), dict) and body.get("missing"):
+            problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
+        system_op = _get(gw, f"/api/v1/customers/{customer_id}/360", ctx.headers, whole=True)
+        base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx.headers)
+        system_runs: list[LatencyRun] = []
+        base_runs: list[LatencyRun] = []
+        sys_errors, base_errors = Errors(), Errors()
+        await closed_loop(base_op, clients=p.c360_clients, max_ops=100, max_seconds=5)
+        if missing is None:
+            await closed_loop(system_op, clients=p.c360_clients, max_ops=100, max_seconds=5)
+        for r in range(p.runs):
+            result = await closed_loop(
+                base_op, clients=p.c360_clients, max_ops=p.c360_requests,
+                max_seconds=p.c360_seconds, errors=base_errors,
+            )
+            base_runs.append(result)
+            ctx.progress(f"customer 360 run {r + 1}/{p.runs} baseline: {_describe(result)}")
+            if missing is not None:
+                continue
+            result = await closed_loop(
+                system_op, clients=p.c360_clients, max_ops=p.c360_requests,
+                max_seconds=p.c360_seconds, errors=sys_errors,
+            )
+            system_runs.append(result)
+            ctx.progress(f"customer 360 run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+
+    def spread(runs: list[LatencyRun], attr: str) -> Spread | None:
+        values = [getattr(r, attr) for r in runs if r.completed]
+        return Spread.of(values) if values else None
+
+    if missing is None and not spread(system_runs, "rate"):
+        missing = f"no request succeeded; errors: {sys_errors.samples[:2]}"
+    note = "; ".join(problems)
+    if sys_errors.count:
+        note += (
+            f"; {sys_errors.count} 360 reads failed or were partial (not counted): "
+            f"{sys_errors.samples[:2]}"
+        )
+    ctx.report.add(
+        Figure(
+            "customer360.rate", title, "req/s", "higher", spread(system_runs, "rate"),
+            spread(base_runs, "rate"), base_title, not_measured=missing, note=note.strip("; "),
+        )
+    )
+    ctx.report.add(
+        Figure(
+            "customer360.p99", f"Customer 360 latency p99, {p.c360_clients} clients", "ms",
+            "lower", spread(system_runs, "p99_ms"), spread(base_runs, "p99_ms"), base_title,
+            Target("below", 50.0, "p99 < 50 ms"), not_measured=missing,
+        )
+    )

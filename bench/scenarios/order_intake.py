@@ -1,0 +1,222 @@
+"""Order intake: concurrent clients create and confirm sales orders through the gateway.
+
+Baseline: a bare FastAPI + SQLAlchemy app (bench.baselines.orders_app) storing the same
+rows in an SQLite file, under the same client load. System and baseline runs alternate, so
+that a change in background load hits both. Peak RSS of every process is read per run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import uuid
+
+import httpx
+
+from bench import api
+from bench.context import Context
+from bench.load import Errors, closed_loop
+from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
+from bench.profiling import Recorder
+from bench.report import Figure, MemoryRow, Target
+from bench.stats import LatencyRun, Spread
+from tandem_kit.embedded import free_port
+
+SKUS = [f"BENCH-INTAKE-{i:03d}" for i in range(50)]
+
+
+async def prepare_customers(ctx: Context, count: int) -> None:
+    """``count`` active customers that sales already knows (one per client: no shared row)."""
+    assert ctx.system is not None
+    async with api.http_client(ctx.system.gateway_url, 8) as gw:
+        token = await api.token(gw)
+        ctx.headers = api.bearer(token)
+        for sku in SKUS:
+            await api.create_product(gw, ctx.headers, sku)
+        for i in range(count):
+            ctx.customers.append(
+                await api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
+            )
+        waited = 0.0
+        for customer in ctx.customers:
+            waited = max(waited, await api.wait_sales_knows_active(gw, ctx.headers, customer["id"]))
+    ctx.progress(
+        f"{count} customers active and known to sales (waited {waited:.1f}s), "
+        f"{len(SKUS)} products"
+    )
+
+
+async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):
+    async def place(index: int, client: int) -> None:
+        customer = ctx.customers[client % len(ctx.customers)]
+        order = await api.create_order(gw, ctx.headers, customer["id"], SKUS[index % len(SKUS)])
+        await api.confirm_order(gw, ctx.headers, order)
+
+    p = ctx.profile
+    return await closed_loop(
+        place, clients=p.intake_clients, max_ops=orders, max_seconds=p.intake_seconds,
+        errors=errors,
+    )
+
+
+async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, errors: Errors):
+    customer_ids = [str(uuid.uuid4()) for _ in range(ctx.profile.intake_clients)]
+
+    async def place(index: int, c: int) -> None:
+        body = api.order_body(customer_ids[c % len(customer_ids)], SKUS[index % len(SKUS)])
+        response = await client.post("/orders", json=body)
+        if response.status_code != 201:
+            raise api.ApiError("baseline create", response)
+        order = response.json()
+        response = await client.post(f"/orders/{order['id']}/confirm")
+        if response.status_code != 200:
+            raise api.ApiError("baseline confirm", response)
+
+    p = ctx.profile
+    return await closed_loop(
+        place, clients=p.intake_clients, max_ops=orders, max_seconds=p.intake_seconds,
+        errors=errors,
+    )
+
+
+def _stamp(ctx: Context) -> str:
+    return ctx.report.started_at.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _show_profiles(ctx: Context, tops: dict[str, list[tuple[float, str]]]) -> None:
+    for name, frames in tops.items():
+        ctx.progress(f"py-spy {name}: most sampled functions (inclusive share):")
+        for share, frame in frames:
+            ctx.progress(f"   {share:5.1f}%  {frame[:140]}")
+        ctx.report.notes.append(
+            f"py-spy {name}: " + "; ".join(f"{s:.0f}% {f[:80]}" for s, f in frames[:6])
+        )
+
+
+def _describe(run: LatencyRun) -> str:
+    if not run.completed:
+        return f"no order completed in {run.elapsed_s:.1f}s, errors {run.errors}"
+    return (
+        f"{run.completed} orders in {run.elapsed_s:.1f}s = {run.rate:.0f}/s, "
+        f"p50 {run.p50_ms:.0f} ms, p99 {run.p99_ms:.0f} ms, errors {run.errors}"
+    )
+
+
+async def run(ctx: Context) -> None:
+    assert ctx.system is not None
+    p = ctx.profile
+    if not ctx.customers:
+        await prepare_customers(ctx, p.intake_clients)
+    port = free_port()
+    baseline = Child(
+        "bench.baselines.orders_app",
+        ["--db", str(ctx.workdir / "baseline-orders.db"), "--port", str(port)],
+        ctx.workdir / "logs" / "baseline-orders.log",
+    ).start()
+    ctx.children.append(baseline)
+    ready = baseline.wait_http(f"http://127.0.0.1:{port}/health")
+    ctx.progress(f"order intake: baseline app ready in {ready:.1f}s")
+
+    system_runs: list[LatencyRun] = []
+    base_runs: list[LatencyRun] = []
+    memory: dict[str, list[float]] = {}
+    cpu_ms: dict[str, list[float]] = {}  # CPU milliseconds per order, per process
+    sys_errors, base_errors = Errors(), Errors()
+    conns = p.intake_clients * 2
+    async with (
+        api.http_client(ctx.system.gateway_url, conns) as gw,
+        api.http_client(f"http://127.0.0.1:{port}", conns) as bare,
+    ):
+        # Warm-up (connections, caches, first SQLite pages): not measured.
+        await _system_run(ctx, gw, p.intake_clients * 2, Errors())
+        await _baseline_run(ctx, bare, p.intake_clients * 2, Errors())
+        for r in range(p.runs):
+            reset_peak_rss(baseline.pid)
+            base_cpu = cpu_seconds(baseline.pid)
+            result = await _baseline_run(ctx, bare, p.intake_orders, base_errors)
+            if base_cpu is not None and (now := cpu_seconds(baseline.pid)) and result.completed:
+                cpu_ms.setdefault("baseline: bare FastAPI app", []).append(
+                    (now - base_cpu) * 1000 / result.completed
+                )
+            base_runs.append(result)
+            if (rss := peak_rss_mib(baseline.pid)) is not None:
+                memory.setdefault("baseline: bare FastAPI app", []).append(rss)
+            ctx.progress(f"order intake run {r + 1}/{p.runs} baseline: {_describe(result)}")
+
+            pids = ctx.system.pids()
+            for pid in pids.values():
+                reset_peak_rss(pid)
+            recorder = None
+            if r == 0 and ctx.profile_processes:
+                recorder = Recorder(ctx.profile_processes, ctx.results or ctx.workdir, _stamp(ctx))
+                for problem in recorder.start(pids, p.intake_seconds):
+                    ctx.progress(f"py-spy: {problem}")
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            result = await _system_run(ctx, gw, p.intake_orders, sys_errors)
+            for name, pid in pids.items():
+                before, after = cpu_before.get(name), cpu_seconds(pid)
+                if before is not None and after is not None and result.completed:
+                    cpu_ms.setdefault(name, []).append((after - before) * 1000 / result.completed)
+            if recorder is not None:
+                _show_profiles(ctx, recorder.finish())
+            system_runs.append(result)
+            for name, pid in pids.items():
+                if (rss := peak_rss_mib(pid)) is not None:
+                    memory.setdefault(name, []).append(rss)
+            ctx.progress(f"order intake run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+    baseline.stop()
+    if cpu_ms:
+        share = ", ".join(
+            f"{name} {statistics.median(values):.1f}"
+            for name, values in sorted(cpu_ms.items(), key=lambda kv: -statistics.median(kv[1]))
+        )
+        ctx.report.notes.append(f"order intake, CPU ms per order by process (median): {share}")
+        ctx.progress(f"order intake CPU ms per order: {share}")
+
+    def spread(runs: list[LatencyRun], attr: str) -> Spread | None:
+        values = [getattr(r, attr) for r in runs if r.completed]
+        return Spread.of(values) if values else None
+
+    why = (
+        f"no order completed; errors: {sys_errors.samples}" if not spread(system_runs, "rate")
+        else None
+    )
+    base_title = "bare FastAPI + SQLAlchemy, SQLite file"
+    note = f"{p.intake_clients} clients; an order = create + confirm (2 requests)"
+    if sys_errors.count or base_errors.count:
+        note += (
+            f"; errors tandem {sys_errors.count} {sys_errors.samples[:2]}, "
+            f"baseline {base_errors.count} {base_errors.samples[:2]}"
+        )
+    ctx.report.add(
+        Figure(
+            "order_intake.rate", f"Order intake, {p.intake_clients} clients", "orders/s",
+            "higher", spread(system_runs, "rate"), spread(base_runs, "rate"), base_title,
+            Target("ratio_at_least", 0.5, ">= 50% of baseline"), not_measured=why, note=note,
+        )
+    )
+    for q in ("p50", "p99"):
+        ctx.report.add(
+            Figure(
+                f"order_intake.{q}", f"Order intake latency {q} (create + confirm)", "ms",
+                "lower", spread(system_runs, f"{q}_ms"), spread(base_runs, f"{q}_ms"),
+                base_title, not_measured=why,
+            )
+        )
+    ctx.report.memory = [
+        MemoryRow(name, Spread.of(values)) for name, values in sorted(memory.items())
+    ]
+    per_process = [
+        values for name, values in memory.items()
+        if not name.startswith("baseline") and len(values) == len(system_runs)
+    ]
+    system_total = [sum(v[i] for v in per_process) for i in range(len(system_runs))]
+    base_memory = memory.get("baseline: bare FastAPI app")
+    ctx.report.add(
+        Figure(
+            "memory.total", "Peak RSS under order intake, all processes summed", "MiB",
+            "lower", Spread.of(system_total) if system_total and per_process else None,
+            Spread.of(base_memory) if base_memory else None, "the bare FastAPI app process",
+            not_measured=None if per_process else "/proc/<pid>/status was not readable",
+            note="per-process figures in the memory table",
+        )
+    )

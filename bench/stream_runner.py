@@ -1,0 +1,49 @@
+"""Run one Faust app until SIGTERM: the demand join or the passthrough baseline.
+
+``python -m bench.stream_runner demand|passthrough --bootstrap HOST:PORT``; a separate
+process, so that the harness's own work does not share its interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from tandem_kit.settings import KafkaSettings
+
+
+async def _run(kind: str, kafka: KafkaSettings, datadir: Path) -> None:
+    if kind == "demand":
+        from tandem_procurement.streams.app import APP_ID, build_demand_join
+
+        app = build_demand_join(kafka, app_id=APP_ID, datadir=datadir)
+    else:
+        from bench.baselines.passthrough import build_passthrough
+
+        app = build_passthrough(kafka)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["demand", "passthrough"])
+    parser.add_argument("--bootstrap", required=True)
+    parser.add_argument("--datadir", type=Path, required=True, help="Faust's data directory")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(_run(args.kind, KafkaSettings(bootstrap_servers=args.bootstrap), args.datadir))
+
+
+if __name__ == "__main__":
+    main()
