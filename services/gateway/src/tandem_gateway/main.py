@@ -40,7 +40,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        # Drop idle upstream connections well before uvicorn's 5 s keep-alive closes them from
+        # the other side, or a request may be written into a socket the service just closed.
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=100, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(
             timeout=settings.upstream_timeout_s, limits=limits, transport=transport
         ) as http:
