@@ -50,7 +50,9 @@ async def test_empty_polls_back_off_to_a_ceiling_and_rows_reset_the_interval(eng
 
 async def test_a_full_batch_is_followed_at_once_by_the_next(engine, waits):
     settings = ServiceSettings(
-        service_name="busy", outbox_batch_size=10, outbox_poll_interval_ms=20,
+        service_name="busy",
+        outbox_batch_size=10,
+        outbox_poll_interval_ms=20,
         auth=AuthSettings(development=True),
     )
     relay = ScriptedRelay(settings, engine, [10, 10, 4] + [0] * 12)
@@ -60,7 +62,9 @@ async def test_a_full_batch_is_followed_at_once_by_the_next(engine, waits):
 
 async def test_the_idle_ceiling_never_exceeds_the_failure_backoff_ceiling(engine, waits):
     settings = ServiceSettings(
-        service_name="capped", outbox_poll_interval_ms=20, outbox_max_backoff_ms=50,
+        service_name="capped",
+        outbox_poll_interval_ms=20,
+        outbox_max_backoff_ms=50,
         auth=AuthSettings(development=True),
     )
     await ScriptedRelay(settings, engine, []).run(asyncio.Event())

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+
+from tandem_kit.aggregate import EventSource as KitEventSource
 
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-class EventSource:
-    """Collects the domain events an aggregate raised until the unit of work pulls them."""
+class EventSource(KitEventSource):
+    """A customer-service aggregate: raised events, a version and an update time."""
 
     version: int
     updated_at: datetime
-
-    @property
-    def _events(self) -> list[Any]:
-        # Loaded objects skip __init__; keep the event list lazily in the instance dict.
-        return self.__dict__.setdefault("_pending_events", [])
-
-    def pull_events(self) -> list[Any]:
-        pending = list(self._events)
-        self._events.clear()
-        return pending
 
     def _touch(self, at: datetime | None = None) -> None:
         self.version += 1

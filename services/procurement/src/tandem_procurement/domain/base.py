@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tandem_kit.aggregate import EventSource
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Aggregate:
+class Aggregate(EventSource):
     """Mixin: events kept lazily in the instance dict (loaded objects skip __init__)."""
 
     version: int
     updated_at: datetime
-
-    @property
-    def _events(self) -> list[Any]:
-        return self.__dict__.setdefault("_pending_events", [])
 
     def pull_events(self) -> list[Any]:
         """Events raised since the last pull; repeats collapse, since each publishes the state

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from tandem_kit.aggregate import EventSource
+
 MONEY_STEP = Decimal("0.0001")
 
 
@@ -18,21 +20,11 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(MONEY_STEP, rounding=ROUND_HALF_UP)
 
 
-class Aggregate:
+class Aggregate(EventSource):
     """Mixin for dataclass aggregates: records domain events for the unit of work."""
 
     version: int
     updated_at: datetime
-
-    @property
-    def _events(self) -> list[Any]:
-        # Objects loaded by the ORM skip __init__; keep the list lazily in the instance dict.
-        return self.__dict__.setdefault("_pending_events", [])
-
-    def pull_events(self) -> list[Any]:
-        pending = list(self._events)
-        self._events.clear()
-        return pending
 
     def _changed(self, event: Any) -> None:
         self.version += 1
