@@ -2,6 +2,8 @@
 
 import os
 import socket
+import time
+import uuid
 
 import httpx
 import pytest
@@ -76,6 +78,70 @@ def token(gateway):
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     return issue
+
+
+def _create(gateway, auth, path, body, timeout=20.0):
+    """Make a subject through the gateway; an unknown id where the service does not serve it.
+
+    Retries while the owning service catches up on events (e.g. a customer it has not seen yet).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        response = gateway.post(path, headers=auth, json=body)
+        if response.status_code == 201:
+            return response.json()["id"]
+        if response.status_code in (404, 405):
+            return str(uuid.uuid4())
+        assert time.monotonic() < deadline, f"POST {path}: {response.status_code} {response.text}"
+        time.sleep(0.3)
+
+
+def _subjects(gateway, auth, customer_id):
+    """A supplier and an order (of a catalog product) for the reads that need them."""
+    supplier_id = _create(
+        gateway,
+        auth,
+        "/api/v1/suppliers",
+        {
+            "name": f"E2E Parts {uuid.uuid4().hex[:8]}",
+            "legal_id": f"EP-{uuid.uuid4().hex[:8]}",
+            "categories": ["parts"],
+        },
+    )
+    sku = f"E2E-{uuid.uuid4().hex[:8]}"
+    _create(
+        gateway,
+        auth,
+        "/api/v1/products",
+        {
+            "sku": sku,
+            "name": f"E2E widget {sku}",
+            "unit": "pcs",
+            "list_price": {"amount": "3.50", "currency": "EUR"},
+        },
+    )
+    order_id = _create(
+        gateway,
+        auth,
+        "/api/v1/orders",
+        {
+            "customer_id": customer_id,
+            "lines": [
+                {
+                    "sku": sku,
+                    "quantity": "2",
+                    "unit_price": {"amount": "3.50", "currency": "EUR"},
+                }
+            ],
+        },
+    )
+    return supplier_id, order_id
+
+
+@pytest.fixture(scope="session")
+def order_and_supplier(gateway):
+    """Make a supplier and an order (of a new catalog product) for a customer: (ids)."""
+    return lambda auth, customer_id: _subjects(gateway, auth, customer_id)
 
 
 def _is_e2e(item) -> bool:

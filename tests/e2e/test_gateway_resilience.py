@@ -29,66 +29,8 @@ def wait_for(probe, timeout=30.0, interval=0.2):
         time.sleep(interval)
 
 
-def _create(gateway, auth, path, body, timeout=20.0):
-    """Make a subject through the gateway; an unknown id where the service does not serve it.
-
-    Retries while the owning service catches up on events (e.g. a customer it has not seen yet).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        response = gateway.post(path, headers=auth, json=body)
-        if response.status_code == 201:
-            return response.json()["id"]
-        if response.status_code in (404, 405):
-            return str(uuid.uuid4())
-        assert time.monotonic() < deadline, f"POST {path}: {response.status_code} {response.text}"
-        time.sleep(0.3)
-
-
-def _subjects(gateway, auth, customer_id):
-    """A supplier and an order (of a catalog product) for the reads that need them."""
-    supplier_id = _create(
-        gateway,
-        auth,
-        "/api/v1/suppliers",
-        {
-            "name": f"E2E Parts {uuid.uuid4().hex[:8]}",
-            "legal_id": f"EP-{uuid.uuid4().hex[:8]}",
-            "categories": ["parts"],
-        },
-    )
-    sku = f"E2E-{uuid.uuid4().hex[:8]}"
-    _create(
-        gateway,
-        auth,
-        "/api/v1/products",
-        {
-            "sku": sku,
-            "name": f"E2E widget {sku}",
-            "unit": "pcs",
-            "list_price": {"amount": "3.50", "currency": "EUR"},
-        },
-    )
-    order_id = _create(
-        gateway,
-        auth,
-        "/api/v1/orders",
-        {
-            "customer_id": customer_id,
-            "lines": [
-                {
-                    "sku": sku,
-                    "quantity": "2",
-                    "unit_price": {"amount": "3.50", "currency": "EUR"},
-                }
-            ],
-        },
-    )
-    return supplier_id, order_id
-
-
 @pytest.fixture(scope="module")
-def reads(gateway, token):
+def reads(gateway, token, order_and_supplier):
     auth = token("resilience", ("admin",))
     customer = gateway.post(
         "/api/v1/customers",
@@ -101,7 +43,7 @@ def reads(gateway, token):
     )
     assert customer.status_code == 201, customer.text
     customer_id = customer.json()["id"]
-    supplier_id, order_id = _subjects(gateway, auth, customer_id)
+    supplier_id, order_id = order_and_supplier(auth, customer_id)
     return auth, {
         "customer_360": (f"/api/v1/customers/{customer_id}/360", customer_parts(customer_id, 1)),
         "supplier_360": (f"/api/v1/suppliers/{supplier_id}/360", supplier_parts(supplier_id)),
