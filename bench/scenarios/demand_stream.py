@@ -3,8 +3,9 @@
 Each run gets a private embedded broker (memory-only, so every run starts clean), a backlog
 of OrderConfirmed events (one line each, SKUs drawn from a pool) on sales.orders.v1, and then
 one Faust app in its own process: the demand join (tandem_procurement.streams) or the
-passthrough baseline. The rate is measured on the output: the join writes one
-OrderLineDemandChanged per order line, the passthrough one copy per event; events/s = events /
+passthrough baseline. The rate is measured on the output: the join's last step writes one
+NetDemandChanged per event here (every confirmed line moves its SKU's demand; both stages, the
+order split and the SKU side, are behind it), the passthrough one copy per event; events/s = events /
 (last output's timestamp - first output's timestamp), so start-up and group join are excluded.
 """
 
@@ -28,7 +29,7 @@ from tandem_kit.embedded import EmbeddedBroker
 from tandem_kit.kafka import client_options, ensure_topics, make_producer
 from tandem_kit.settings import KafkaSettings
 
-JOIN_OUTPUT = "procurement.order-demand.v1"
+JOIN_OUTPUT = "procurement.demand.v1"  # NetDemandChanged: the SKU side, the last step
 SKU_POOL = 1000
 MIN_OUTPUTS = 200  # fewer outputs than this within the cap give no rate worth reporting
 

@@ -100,14 +100,6 @@ async def snapshot(uow):
     return net, lines, covered
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 6 left open): after a SIGKILL mid-stream, demand lines and "
-    "requisitions come out exact, but about one run in three on a loaded machine the published "
-    "net demand of one SKU stays at its pre-crash figure; the join's recovered table state and "
-    "its attached outputs can disagree across the crash. The test still runs and reports XPASS "
-    "when exact.",
-)
 async def test_killing_the_worker_mid_stream_keeps_demand_exact(
     kafka, database, sqlite_url, tmp_path
 ):

@@ -17,7 +17,12 @@ class _Value(BaseModel):
 
 
 class NetDemandChanged(Event):
-    """Net uncovered demand for one SKU, as state (not a delta)."""
+    """Net uncovered demand for one SKU, as state (not a delta).
+
+    ``version`` grows with every change of the SKU (it is the demand join's input offset); the
+    same change published again after a crash keeps its version. Keep the highest version, and
+    the later ``as_of`` where versions restart (a replay onto a new input topic).
+    """
 
     event_type = "tandem.procurement.demand.changed.v1"
     sku: str

@@ -253,7 +253,8 @@ class NetDemandView:
         if row is None:
             await self.session.execute(insert(net_demand).values(sku=sku, **values))
             return True
-        # A restarted join counts versions again from 1: as_of breaks the tie in its favour.
+        # Versions are the join's input offsets; a join replaying onto a new input topic counts
+        # from low numbers again, so a later as_of wins as well.
         if version <= row.version and as_of <= row.as_of:
             return False
         await self.session.execute(

@@ -1,10 +1,11 @@
 """The Faust demand join: sales-order lines x requisition coverage, co-partitioned by SKU.
 
 Topics: ``sales.orders.v1`` (keyed by order id) and ``procurement.requisitions.v1`` (keyed by
-requisition id) are re-keyed by SKU into ``procurement-demand-by-sku``; one agent owns the per-SKU
-table and publishes ``NetDemandChanged`` (procurement.demand.v1, keyed by SKU) and
-``OrderLineDemandChanged`` (procurement.order-demand.v1, keyed by order id) as state.
-Records are CloudEvents in binary mode: raw bytes plus headers, decoded with the contracts.
+requisition id) are re-keyed by SKU into ``procurement-demand-by-sku``. The order side publishes
+``OrderLineDemandChanged`` (procurement.order-demand.v1, keyed by order id) as it splits an
+order; one agent owns the SKU side's fact tables and publishes ``NetDemandChanged``
+(procurement.demand.v1, keyed by SKU). Outputs are state. Records are CloudEvents in binary
+mode: raw bytes plus headers, decoded with the contracts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 from tandem_kit.settings import KafkaSettings
-from tandem_procurement.streams.join import SkuState, coverage_records, order_records
+from tandem_procurement.streams.join import DemandJoin, coverage_records, order_records
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,19 @@ def build_demand_join(
     orders_table = app.Table(
         "orders", default=None, partitions=sales.ORDERS.partitions, schema=json_schema
     )
-    sku_table = app.Table("skus", default=None, partitions=PARTITIONS, schema=json_schema)
+    # The SKU side's facts: one entry per order line and one per requisition and SKU. Written
+    # while handling a by-SKU record, so each entry's changelog partition is its SKU's partition.
+    lines_table = app.Table("demand-lines", default=None, partitions=PARTITIONS, schema=json_schema)
+    covers_table = app.Table(
+        "demand-covers", default=None, partitions=PARTITIONS, schema=json_schema
+    )
+    demand = DemandJoin(lines_table, covers_table)
+
+    async def recovered() -> None:
+        demand.invalidate()  # totals come back from the recovered facts at the next record
+
+    lines_table.on_recover(recovered)
+    covers_table.on_recover(recovered)
 
     def _decode(topic: Any, event: faust.EventT) -> Envelope | None:
         headers = list(event.headers.items()) if isinstance(event.headers, dict) else event.headers
@@ -175,6 +188,19 @@ def build_demand_join(
             records, entry = order_records(order, orders_table.get(key))
             for sku, record in records:
                 await by_sku.send(key=sku.encode(), value=record)
+                # The per-line output needs nothing from the SKU side: it leaves from here, in
+                # the order's own key and sequence, one hop earlier.
+                message = own.OrderLineDemandChanged(
+                    order_id=record["order_id"],
+                    line_id=record["line_id"],
+                    sku=sku,
+                    order_version=record["v"],
+                    order_status=record["status"],
+                    ordered_quantity=record["ordered"],
+                    open_quantity=record["open"],
+                    requested_date=record["requested_date"],
+                )
+                await _publish(line_topic, message, key)
             if entry is not None:
                 orders_table[key] = entry
 
@@ -191,34 +217,21 @@ def build_demand_join(
     async def join(stream: faust.StreamT) -> None:
         async for event in stream.events():
             record = event.value
+            state = demand.apply(record)
+            if state is None:
+                continue
             sku = record["sku"]
-            state = SkuState(sku_table.get(sku))
-            outcome = state.apply(record)
-            sku_table[sku] = state.to_raw()
-            if outcome.line is not None:
-                line = outcome.line
-                message = own.OrderLineDemandChanged(
-                    order_id=line["order_id"],
-                    line_id=line["line_id"],
-                    sku=sku,
-                    order_version=line["v"],
-                    order_status=line["status"],
-                    ordered_quantity=line["ordered"],
-                    open_quantity=line["open"],
-                    requested_date=line["requested_date"],
-                )
-                await _publish(line_topic, message, line["order_id"])
-            if outcome.net is not None:
-                net = outcome.net
-                message = own.NetDemandChanged(
-                    sku=sku,
-                    version=net["version"],
-                    ordered_quantity=net["ordered"],
-                    covered_quantity=net["covered"],
-                    net_quantity=net["net"],
-                    as_of=clock(),
-                )
-                await _publish(demand_topic, message, sku)
+            message = own.NetDemandChanged(
+                sku=sku,
+                # The by-SKU offset: a SKU lives in one partition, so it grows with every change,
+                # and a record handled again after a crash publishes under its first version.
+                version=event.message.offset + 1,
+                ordered_quantity=state["ordered"],
+                covered_quantity=state["covered"],
+                net_quantity=state["net"],
+                as_of=clock(),
+            )
+            await _publish(demand_topic, message, sku)
 
     async def _publish(topic: Any, message: Any, subject: str) -> None:
         envelope = Envelope.wrap(message, subject=subject)

@@ -3,18 +3,28 @@
 Two steps, each keyed the way its table is partitioned:
 
 1. ``order_records`` (keyed by order id): an order snapshot becomes one record per line, re-keyed
-   by SKU; a line that disappeared from a newer version gets an open quantity of 0.
-2. ``SkuState.apply`` (keyed by SKU): line records keep the latest open quantity per order line
-   (by order version) and coverage records keep the latest quantity per requisition (by
-   requisition version). Net demand = open ordered quantity - covered quantity, where a line is
-   covered at most up to its own open quantity by the requisitions raised for it.
+   by SKU; a line that disappeared from a newer version (or moved to another SKU) gets an open
+   quantity of 0 on its old SKU. The same records are the per-line output
+   (``OrderLineDemandChanged``), which needs nothing from the other side of the join.
+2. ``DemandJoin.apply`` (keyed by SKU): a line record keeps the latest open quantity of one
+   order line (by order version) and a coverage record the latest quantity of one requisition on
+   one SKU (by requisition version). Net demand = open ordered quantity - covered quantity, where
+   a line is covered at most up to its own open quantity by the requisitions raised for it.
+
+What the join stores are those facts, one table entry per order line and one per requisition
+and SKU, so that every record writes exactly one small entry (one changelog record: there is no
+half-applied state after a crash). The per-SKU totals are derived from the facts: kept in memory
+and moved by each change's delta (O(1) per record), rebuilt from the tables after every
+recovery. What was last published is kept in memory too; it starts empty after a recovery, so
+the first record of a SKU after a crash or rebalance publishes its state again.
 
 Every record carries a version, so redelivery and replay apply nothing twice; outputs are state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -22,28 +32,54 @@ OPEN_STATUSES = frozenset({"confirmed"})
 # Requisition statuses that cover demand (ordered ones are covered by their purchase order).
 COVERING = frozenset({"draft", "submitted", "approved", "unsourced", "ordered"})
 
+ZERO = Decimal(0)
+
 
 def _d(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
 def _s(value: Decimal) -> str:
-    return format(value.normalize() if value != 0 else Decimal(0), "f")
+    return format(value.normalize() if value != 0 else ZERO, "f")
+
+
+def line_key(sku: str, line_id: str) -> str:
+    """The lines table's key: a line id is a UUID, so ``/`` cannot occur in it."""
+    return f"{line_id}/{sku}"
+
+
+def cover_key(sku: str, requisition_id: str) -> str:
+    return f"{requisition_id}/{sku}"
 
 
 def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]], dict | None]:
     """Records per SKU for one order snapshot, and the order table's new entry.
 
     ``known`` is the order table's entry ({"v": version, "lines": {line_id: sku}} with every
-    line the order ever had). A stale version yields nothing; the same version is re-emitted in
-    full, removed lines included (the SKU side drops duplicates), so a crash between the two
-    steps loses nothing.
+    line the order ever had, on its latest SKU). A stale version yields nothing; the same
+    version is re-emitted in full, removed lines included (both readers drop duplicates), so a
+    crash between the two steps loses nothing.
     """
     if known is not None and order.version < known["v"]:
         return [], None
     open_order = order.status in OPEN_STATUSES
     records: list[tuple[str, dict]] = []
     current: dict[str, str] = {}
+    order_id = str(order.order_id)
+
+    def gone(line_id: str, sku: str) -> tuple[str, dict]:
+        return sku, {
+            "kind": "line",
+            "order_id": order_id,
+            "line_id": line_id,
+            "sku": sku,
+            "v": order.version,
+            "status": order.status,
+            "ordered": "0",
+            "open": "0",
+            "requested_date": None,
+        }
+
     for line in order.lines:
         current[str(line.line_id)] = line.sku
         records.append(
@@ -51,38 +87,24 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
                 line.sku,
                 {
                     "kind": "line",
-                    "order_id": str(order.order_id),
+                    "order_id": order_id,
                     "line_id": str(line.line_id),
                     "sku": line.sku,
                     "v": order.version,
                     "status": order.status,
                     "ordered": _s(line.quantity),
-                    "open": _s(line.quantity if open_order else Decimal(0)),
+                    "open": _s(line.quantity if open_order else ZERO),
                     "requested_date": (
                         line.requested_date.isoformat() if line.requested_date else None
                     ),
                 },
             )
         )
-    for line_id, sku in ((known or {}).get("lines") or {}).items():
-        if line_id not in current:  # the line was removed from the order
-            records.append(
-                (
-                    sku,
-                    {
-                        "kind": "line",
-                        "order_id": str(order.order_id),
-                        "line_id": line_id,
-                        "sku": sku,
-                        "v": order.version,
-                        "status": order.status,
-                        "ordered": "0",
-                        "open": "0",
-                        "requested_date": None,
-                    },
-                )
-            )
-    return records, {"v": order.version, "lines": {**((known or {}).get("lines") or {}), **current}}
+    previous: dict[str, str] = dict((known or {}).get("lines") or {})
+    for line_id, sku in previous.items():
+        if current.get(line_id) != sku:  # removed from the order, or moved to another SKU
+            records.append(gone(line_id, sku))
+    return records, {"v": order.version, "lines": {**previous, **current}}
 
 
 def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
@@ -99,7 +121,7 @@ def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
                 "requisition_id": str(requisition.requisition_id),
                 "sku": line.sku,
                 "v": requisition.version,
-                "qty": Decimal(0),
+                "qty": ZERO,
                 "lines": [],
             },
         )
@@ -109,75 +131,110 @@ def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
     return [(sku, {**rec, "qty": _s(rec["qty"])}) for sku, rec in out.items()]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one record changed: the line output to publish, and the net demand if it moved."""
+@dataclass
+class SkuTotals:
+    """One SKU's derived state: open and allocated quantity per line, and their sums."""
 
-    line: dict | None
-    net: dict | None
+    ordered: Decimal = ZERO
+    covered: Decimal = ZERO
+    open: dict[str, Decimal] = field(default_factory=dict)
+    allocated: dict[str, Decimal] = field(default_factory=dict)
 
+    def _covered_by(self, line_id: str) -> Decimal:
+        return min(self.open.get(line_id, ZERO), self.allocated.get(line_id, ZERO))
 
-class SkuState:
-    """The per-SKU table value: lines, coverage and what was last published (plain JSON)."""
-
-    def __init__(self, raw: dict | None) -> None:
-        raw = raw or {}
-        self.lines: dict[str, dict] = dict(raw.get("lines") or {})
-        self.cover: dict[str, dict] = dict(raw.get("cover") or {})
-        self.published: dict = dict(raw.get("published") or {"version": 0})
-
-    def to_raw(self) -> dict:
-        return {"lines": self.lines, "cover": self.cover, "published": self.published}
-
-    def totals(self) -> tuple[Decimal, Decimal]:
-        allocated: dict[str, Decimal] = {}
-        for cover in self.cover.values():
-            targets = cover.get("lines") or []
-            if targets:
-                allocated[targets[0]] = allocated.get(targets[0], Decimal(0)) + _d(cover["qty"])
-        ordered = sum((_d(line["open"]) for line in self.lines.values()), Decimal(0))
-        covered = sum(
-            (
-                min(_d(line["open"]), allocated.get(line_id, Decimal(0)))
-                for line_id, line in self.lines.items()
-            ),
-            Decimal(0),
-        )
-        return ordered, covered
-
-    def apply(self, record: dict) -> Outcome:
-        duplicate = False
-        line_out = None
-        if record["kind"] == "line":
-            known = self.lines.get(record["line_id"])
-            if known is not None and record["v"] < known["v"]:
-                return Outcome(None, None)
-            duplicate = known is not None and record["v"] == known["v"]
-            if not duplicate:
-                self.lines[record["line_id"]] = {
-                    k: record[k]
-                    for k in ("order_id", "v", "status", "ordered", "open", "requested_date")
-                }
-            # Re-emitted on a duplicate too: its reader keeps the highest order version.
-            line_out = {**self.lines[record["line_id"]], "line_id": record["line_id"]}
+    def set_open(self, line_id: str, quantity: Decimal) -> None:
+        before = self._covered_by(line_id)
+        self.ordered += quantity - self.open.get(line_id, ZERO)
+        if quantity:
+            self.open[line_id] = quantity
         else:
-            known = self.cover.get(record["requisition_id"])
-            if known is not None and record["v"] <= known["v"]:
-                duplicate = True
-            else:
-                self.cover[record["requisition_id"]] = {
+            self.open.pop(line_id, None)
+        self.covered += self._covered_by(line_id) - before
+
+    def allocate(self, line_id: str | None, delta: Decimal) -> None:
+        if line_id is None or not delta:
+            return
+        before = self._covered_by(line_id)
+        total = self.allocated.get(line_id, ZERO) + delta
+        if total:
+            self.allocated[line_id] = total
+        else:
+            self.allocated.pop(line_id, None)
+        self.covered += self._covered_by(line_id) - before
+
+    def state(self) -> dict[str, str]:
+        return {
+            "ordered": _s(self.ordered),
+            "covered": _s(self.covered),
+            "net": _s(max(self.ordered - self.covered, ZERO)),
+        }
+
+
+class DemandJoin:
+    """The SKU side of the join over two fact tables (any mutable mappings; Faust tables live).
+
+    ``lines``: line_key -> {"sku", "v", "open"}; ``covers``: cover_key -> {"sku", "v", "qty",
+    "line"} (a requisition covers the first order line it was raised for).
+    """
+
+    def __init__(self, lines: MutableMapping[str, Any], covers: MutableMapping[str, Any]) -> None:
+        self.lines = lines
+        self.covers = covers
+        self._totals: dict[str, SkuTotals] | None = None
+        self._published: dict[str, dict[str, str]] = {}
+
+    def invalidate(self) -> None:
+        """Forget the derived state: the tables were recovered or reassigned."""
+        self._totals = None
+        self._published = {}
+
+    def _rebuild(self) -> dict[str, SkuTotals]:
+        totals: dict[str, SkuTotals] = {}
+        for key, fact in _items(self.lines):
+            if fact:
+                line_id = key.split("/", 1)[0]
+                totals.setdefault(fact["sku"], SkuTotals()).set_open(line_id, _d(fact["open"]))
+        for _key, fact in _items(self.covers):
+            if fact:
+                totals.setdefault(fact["sku"], SkuTotals()).allocate(fact["line"], _d(fact["qty"]))
+        return totals
+
+    def totals(self, sku: str) -> SkuTotals:
+        if self._totals is None:
+            self._totals = self._rebuild()
+        return self._totals.setdefault(sku, SkuTotals())
+
+    def apply(self, record: dict) -> dict[str, str] | None:
+        """Apply one record; the SKU's new state if it is to be published, else None."""
+        sku = record["sku"]
+        totals = self.totals(sku)
+        if record["kind"] == "line":
+            key = line_key(sku, record["line_id"])
+            known = self.lines.get(key)
+            if known is None or record["v"] > known["v"]:
+                self.lines[key] = {"sku": sku, "v": record["v"], "open": record["open"]}
+                totals.set_open(record["line_id"], _d(record["open"]))
+        else:
+            key = cover_key(sku, record["requisition_id"])
+            known = self.covers.get(key)
+            if known is None or record["v"] > known["v"]:
+                target = record["lines"][0] if record["lines"] else None
+                self.covers[key] = {
+                    "sku": sku,
                     "v": record["v"],
                     "qty": record["qty"],
-                    "lines": record["lines"],
+                    "line": target,
                 }
-        ordered, covered = self.totals()
-        net = max(ordered - covered, Decimal(0))
-        state = {"ordered": _s(ordered), "covered": _s(covered), "net": _s(net)}
-        changed = {k: self.published.get(k) for k in state} != state
-        if changed:
-            self.published = {**state, "version": self.published["version"] + 1}
-        # A duplicate may follow a crash that lost the first output: publish the state again.
-        net_out = (
-            dict(self.published) if changed or (duplicate and self.published.get("net")) else None
-        )
-        return Outcome(line_out, net_out)
+                if known is not None:
+                    totals.allocate(known["line"], -_d(known["qty"]))
+                totals.allocate(target, _d(record["qty"]))
+        state = totals.state()
+        if self._published.get(sku) == state:
+            return None
+        self._published[sku] = state
+        return state
+
+
+def _items(table: MutableMapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    return list(table.items())
