@@ -16,10 +16,11 @@ import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as faust_kafka
+from faust.transport.producer import ProducerBuffer
 
 from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
@@ -57,7 +58,62 @@ def _transport(fetch_max_wait_ms: int) -> type:
         pass
 
     Transport.Consumer = Consumer
+    Transport.Producer = _Producer
     return Transport
+
+
+class _ChangelogBuffer(ProducerBuffer):
+    """Faust's buffer of table changelog records, counting what it has handed to the client."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.queued = 0
+        self.handed = 0
+        self._handed = asyncio.Event()
+
+    def put(self, fut: Any) -> None:
+        self.queued += 1
+        super().put(fut)
+
+    async def _send_pending(self, fut: Any) -> None:
+        try:
+            await super()._send_pending(fut)
+        finally:
+            self.handed += 1
+            self._handed.set()
+
+    async def drain(self) -> None:
+        """Wait until every record queued before this call is in the client's hands."""
+        target = self.queued
+        while self.handed < target:
+            self._handed.clear()
+            await self._handed.wait()
+
+
+class _Producer(faust_kafka.Producer):
+    """Faust's producer with a flush that a commit can rely on.
+
+    Faust flushes the producer before it commits offsets, so that a table change is in the
+    changelog before its event counts as done. Its buffer flush gives up after 0.1 s without a
+    send, and otherwise waits until the buffer is empty, which never happens while a backlog
+    keeps the agents writing. The first let a commit pass records still unsent (after a crash
+    the recovered table missed changes whose events were committed); the second held every
+    commit, and the outputs attached to it, until the backlog was gone. This flush waits for
+    exactly what was queued before it, then for the client's in-flight batches.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.app.conf.producer_threaded:
+            raise ValueError("the demand join's producer is not threaded")
+        buffer = _ChangelogBuffer(loop=self.loop, beacon=self.beacon)
+        buffer.app = self.app
+        self.buffer = buffer
+
+    async def flush(self) -> None:
+        await cast(_ChangelogBuffer, self.buffer).drain()
+        if self._producer is not None:
+            await self._producer.flush()
 
 
 class DemandJoinApp(faust.App):
@@ -151,15 +207,15 @@ def build_demand_join(
         internal=True,
     )
     json_schema = faust.Schema(key_type=str, key_serializer="json", value_serializer="json")
-    orders_table = app.Table(
-        "orders", default=None, partitions=sales.ORDERS.partitions, schema=json_schema
-    )
+
+    def table(name: str, partitions: int) -> Any:
+        return app.Table(name, default=None, partitions=partitions, schema=json_schema)
+
+    orders_table = table("orders", sales.ORDERS.partitions)
     # The SKU side's facts: one entry per order line and one per requisition and SKU. Written
     # while handling a by-SKU record, so each entry's changelog partition is its SKU's partition.
-    lines_table = app.Table("demand-lines", default=None, partitions=PARTITIONS, schema=json_schema)
-    covers_table = app.Table(
-        "demand-covers", default=None, partitions=PARTITIONS, schema=json_schema
-    )
+    lines_table = table("demand-lines", PARTITIONS)
+    covers_table = table("demand-covers", PARTITIONS)
     demand = DemandJoin(lines_table, covers_table)
 
     async def recovered() -> None:
