@@ -109,6 +109,30 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
+
+
+def _sqlite_engine(
+    url: str, *, echo: bool, begin: str, read_only: bool, **pool: int
+) -> AsyncEngine:
+    engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **pool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        # query_only last: setting the journal mode of a fresh file is itself a write.
+        for pragma in SQLITE_PRAGMAS + (("query_only=ON",) if read_only else ()):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """An engine whose transactions behave alike on SQLite and PostgreSQL.
 
@@ -116,29 +140,32 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     writers queue instead of failing on a lock upgrade (no lost updates).
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            for pragma in (
-                "journal_mode=WAL",
-                "busy_timeout=30000",
-                "foreign_keys=ON",
-                "synchronous=NORMAL",
-            ):
-                cursor.execute(f"PRAGMA {pragma}")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite_engine(url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False)
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def create_read_engine(engine: AsyncEngine, *, pool_size: int = 10) -> AsyncEngine:
+    """An engine for requests that only read, beside the writing ``engine`` of the same database.
+
+    SQLite: its own connections, with a deferred BEGIN (in WAL mode a reader sees one snapshot
+    and neither waits for writers nor holds the write lock that BEGIN IMMEDIATE takes) and
+    ``query_only`` on, so a write through it fails instead of upgrading the lock.
+    PostgreSQL: the same pool, every transaction READ ONLY. Dispose of both engines.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):
+            return engine  # an in-memory database exists only on its own connection
+        return _sqlite_engine(
+            engine.url.render_as_string(hide_password=False),
+            echo=engine.echo,
+            begin="BEGIN",
+            read_only=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+    return engine.execution_options(postgresql_readonly=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -18,13 +18,20 @@ from sqlalchemy.exc import IntegrityError
 
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
-from tandem_kit.db import create_engine, session_factory
+from tandem_kit.db import create_engine, create_read_engine, session_factory
 from tandem_kit.errors import DomainError
 from tandem_kit.health import BrokerProbe, database_ok
 from tandem_kit.settings import ServiceSettings
 
 log = logging.getLogger("tandem.http")
 CORRELATION_HEADER = "X-Correlation-ID"
+# Requests with these methods change nothing, so they get read-only database sessions.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reads_only(request: Request) -> bool:
+    """True when the request may only read (GET, HEAD): serve it from the read sessions."""
+    return request.method in READ_METHODS
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,6 +176,7 @@ def create_service_app(
 ) -> FastAPI:
     """A service's HTTP app; its engine and sessions live on ``app.state`` for the app's life."""
     engine = create_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)
+    read_engine = create_read_engine(engine, pool_size=settings.database_pool_size)
     probe = BrokerProbe(settings.kafka)
 
     @asynccontextmanager
@@ -178,15 +186,20 @@ def create_service_app(
         finally:
             await probe.close()
             await engine.dispose()
+            if read_engine.pool is not engine.pool:  # SQLite: its own connections
+                await read_engine.dispose()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    # GET and HEAD requests read through these: no write lock, and a write fails loudly.
+    app.state.read_engine = read_engine
+    app.state.read_sessions = session_factory(read_engine)
     app.state.token_verifier = TokenVerifier(settings.auth)
 
     async def checks() -> dict[str, str | None]:
-        result = {"database": await database_ok(engine)}
+        result = {"database": await database_ok(read_engine)}
         if check_broker:
             result["broker"] = await probe.check()
         return result

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from tandem_kit.auth import CurrentPrincipal
+from tandem_kit.http import reads_only
 from tandem_kit.pagination import BadCursor, decode_cursor, encode_cursor
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 from tandem_sales.domain.access import Actor
@@ -24,7 +25,9 @@ Cursor = Annotated[str | None, Query(max_length=500, description="`next` of the 
 
 
 def uow(request: Request) -> SalesUnitOfWork:
-    return request.app.state.uow()
+    """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
+    state = request.app.state
+    return state.read_uow() if reads_only(request) else state.uow()
 
 
 def settings(request: Request) -> SalesSettings:
