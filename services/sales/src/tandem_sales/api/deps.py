@@ -16,7 +16,7 @@ from tandem_sales.domain.access import Actor
 from tandem_sales.settings import SalesSettings
 
 
-def current_actor(principal: CurrentPrincipal) -> Actor:
+async def current_actor(principal: CurrentPrincipal) -> Actor:
     return Actor.of(principal.subject, principal.roles)
 
 
@@ -24,13 +24,13 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next` of the previous page")]
 
 
-def uow(request: Request) -> SalesUnitOfWork:
+async def uow(request: Request) -> SalesUnitOfWork:
     """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
     state = request.app.state
     return state.read_uow() if reads_only(request) else state.uow()
 
 
-def settings(request: Request) -> SalesSettings:
+async def settings(request: Request) -> SalesSettings:
     return request.app.state.settings
 
 
