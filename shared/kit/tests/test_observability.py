@@ -53,9 +53,10 @@ async def test_a_request_without_one_gets_a_fresh_correlation_id():
 async def test_each_request_logs_one_line_with_its_route_and_status_and_counts(caplog):
     def served(status: str) -> float:
         labels = {"service": "observed", "method": "GET", "route": "/things/{thing_id}"}
-        return REGISTRY.get_sample_value(
-            "tandem_http_requests_total", labels | {"status": status}
-        ) or 0.0
+        return (
+            REGISTRY.get_sample_value("tandem_http_requests_total", labels | {"status": status})
+            or 0.0
+        )
 
     before = served("200")
     caplog.set_level(logging.INFO, logger="tandem.http")

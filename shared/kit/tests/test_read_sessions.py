@@ -1,10 +1,11 @@
 """Reads go through their own engine: no write lock taken, and no write let through."""
 
 import asyncio
+import threading
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tandem_kit.db import create_engine, create_read_engine, session_factory
 
@@ -66,3 +67,25 @@ async def test_the_writing_engine_still_writes(engines):
         await session.commit()
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 2
+
+
+async def test_inline_sqlite_reads_start_no_thread_and_report_errors(sqlite_url):
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    reader = create_read_engine(engine, inline=True)
+    threads = threading.active_count()
+    try:
+        sessions = session_factory(reader)
+        async with sessions() as first, sessions() as second:
+            assert (await first.execute(select(notes.c.id))).all() == []
+            assert (await second.execute(select(notes.c.id))).all() == []
+        assert threading.active_count() == threads  # aiosqlite would start one per connection
+        with pytest.raises(OperationalError, match="no such table"):
+            async with sessions() as session:
+                await session.execute(text("SELECT * FROM missing"))
+        async with sessions() as session:  # the pool's connections still work
+            assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await reader.dispose()
+        await engine.dispose()

@@ -201,7 +201,9 @@ def create_service_app(
 ) -> FastAPI:
     """A service's HTTP app; its engine and sessions live on ``app.state`` for the app's life."""
     engine = create_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)
-    read_engine = create_read_engine(engine, pool_size=settings.database_pool_size)
+    read_engine = create_read_engine(
+        engine, pool_size=settings.database_pool_size, inline=settings.database_inline_reads
+    )
     probe = BrokerProbe(settings.kafka)
 
     @asynccontextmanager

@@ -95,6 +95,10 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path(".data")
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
     database_pool_size: int = Field(default=10, ge=1)
+    database_inline_reads: bool = Field(
+        default=True,
+        description="SQLite: run read-only queries on the event loop's thread (no thread hops)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
