@@ -44,5 +44,6 @@ def create_app(settings: CustomerSettings) -> FastAPI:
         ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions, rules_of(settings))
+    app.state.read_uow = unit_of_work_factory(app.state.read_sessions, rules_of(settings))
     app.state.import_tasks = set()
     return app

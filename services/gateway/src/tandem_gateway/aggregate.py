@@ -18,7 +18,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel
 
 from tandem_gateway.breaker import Breakers
-from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, outcome_of
+from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, Upstreams, outcome_of
 from tandem_kit.auth import Principal
 from tandem_kit.permissions import allowed
 
@@ -87,8 +87,7 @@ class _Failed(Exception):
 
 
 async def _fetch(
-    client: httpx.AsyncClient,
-    base_url: str,
+    upstreams: Upstreams,
     part: Part,
     headers: dict[str, str],
     timeout: float,
@@ -99,7 +98,7 @@ async def _fetch(
         UPSTREAM_CALLS.labels(part.service, "circuit_open").inc()
         raise _Failed("unavailable", paused)
     try:
-        response = await _call(client, base_url, part, headers, timeout)
+        response = await _call(upstreams, part, headers, timeout)
     except BaseException:
         # Refused, timed out, or cut off by the deadline (cancelled): each counts against it.
         breakers.failed(part.service)
@@ -112,14 +111,19 @@ async def _fetch(
 
 
 async def _call(
-    client: httpx.AsyncClient, base_url: str, part: Part, headers: dict[str, str], timeout: float
+    upstreams: Upstreams, part: Part, headers: dict[str, str], timeout: float
 ) -> httpx.Response:
-    started = time.perf_counter()
+    started: float | None = None
     outcome = "error"
     try:
-        async with asyncio.timeout(timeout):
+        # The wait for a free slot counts against the part's timeout too.
+        async with asyncio.timeout(timeout), upstreams.slot(part.service) as client:
+            started = time.perf_counter()
             response = await client.get(
-                f"{base_url}{part.path}", params=part.params, headers=headers, timeout=timeout
+                f"{upstreams.urls[part.service]}{part.path}",
+                params=part.params,
+                headers=headers,
+                timeout=timeout,
             )
     except (TimeoutError, httpx.TimeoutException):
         outcome = "timeout"
@@ -132,7 +136,8 @@ async def _call(
             "unavailable", f"the {part.service} service is unavailable ({type(exc).__name__})"
         ) from None
     finally:
-        UPSTREAM_LATENCY.labels(part.service).observe(time.perf_counter() - started)
+        if started is not None:
+            UPSTREAM_LATENCY.labels(part.service).observe(time.perf_counter() - started)
         if outcome != "error":
             UPSTREAM_CALLS.labels(part.service, outcome).inc()
     UPSTREAM_CALLS.labels(part.service, outcome_of(response.status_code)).inc()
@@ -164,8 +169,7 @@ async def gather(
     view: str,
     parts: list[Part],
     *,
-    client: httpx.AsyncClient,
-    service_urls: dict[str, str],
+    upstreams: Upstreams,
     principal: Principal,
     headers: dict[str, str],
     budget: Budget,
@@ -188,7 +192,7 @@ async def gather(
             )
             continue
         timeout = min(budget.part_timeout_s, budget.deadline_s)
-        coro = _fetch(client, service_urls[part.service], part, headers, timeout, breakers)
+        coro = _fetch(upstreams, part, headers, timeout, breakers)
         tasks[asyncio.create_task(coro)] = part
     pending: set[asyncio.Task[Any]] = set()
     if tasks:

@@ -9,7 +9,6 @@ import time
 import uuid
 from typing import Any
 
-import anyio.to_thread
 from fastapi import HTTPException
 from prometheus_client import Counter
 from starlette.datastructures import Headers
@@ -19,7 +18,7 @@ from tandem_gateway.ratelimit import TokenBuckets
 from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.upstream import REQUEST_ID_HEADER
 from tandem_kit import context, metrics
-from tandem_kit.auth import Principal, TokenVerifier
+from tandem_kit.auth import TokenVerifier
 from tandem_kit.http import CORRELATION_HEADER
 
 access_log = logging.getLogger("tandem.gateway.access")
@@ -137,7 +136,7 @@ class Edge:
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and len(auth) > 7:
             try:
-                subject = (await self._verify(auth[7:].strip())).subject
+                subject = (await self.verifier.authenticate(auth[7:].strip())).subject
             except HTTPException:
                 pass
             else:
@@ -149,12 +148,6 @@ class Edge:
             address = forwarded or address
         state["client"] = address
         return f"address:{address}"
-
-    async def _verify(self, token: str) -> Principal:
-        if self.verifier.settings.jwks_url:
-            # A JWKS key lookup may go to the network: keep it off the event loop.
-            return await anyio.to_thread.run_sync(self.verifier.verify, token)
-        return self.verifier.verify(token)
 
     def _record(
         self,

@@ -18,6 +18,7 @@ from tandem_gateway.breaker import Breakers
 from tandem_gateway.edge import Edge
 from tandem_gateway.openapi import MergedOpenAPI
 from tandem_gateway.settings import GatewaySettings
+from tandem_gateway.upstream import Upstreams
 from tandem_kit.auth import ROLES, TokenVerifier
 from tandem_kit.http import health_router, install_error_handlers
 
@@ -40,15 +41,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Drop idle upstream connections well before uvicorn's 5 s keep-alive closes them from
-        # the other side, or a request may be written into a socket the service just closed.
-        limits = httpx.Limits(
-            max_connections=200, max_keepalive_connections=100, keepalive_expiry=2.0
+        limits = httpx.Limits(keepalive_expiry=2.0)  # see Upstreams
+        upstreams = Upstreams(
+            settings.service_urls(),
+            concurrency=settings.upstream_concurrency,
+            timeout=settings.upstream_timeout_s,
+            transport=transport,
         )
         async with httpx.AsyncClient(
             timeout=settings.upstream_timeout_s, limits=limits, transport=transport
         ) as http:
-            app.state.http = http
+            app.state.http = http  # health probes and OpenAPI documents
+            app.state.upstreams = upstreams  # proxied calls and aggregated reads
             app.state.openapi = MergedOpenAPI(
                 app.openapi,
                 settings.service_urls(),
@@ -68,6 +72,7 @@ def create_app(
                 if warm is not None:
                     warm.cancel()
                     await asyncio.gather(warm, return_exceptions=True)
+                await upstreams.aclose()
 
     app = FastAPI(
         title="Tandem API",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -10,7 +11,13 @@ from fastapi.responses import JSONResponse
 
 from tandem_gateway.breaker import Breakers
 from tandem_gateway.routing import owner_of
-from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, identity_headers, outcome_of
+from tandem_gateway.upstream import (
+    UPSTREAM_CALLS,
+    UPSTREAM_LATENCY,
+    Upstreams,
+    identity_headers,
+    outcome_of,
+)
 from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.permissions import POLICY, access_for_method, allowed
 
@@ -83,19 +90,22 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
             content={"detail": paused, "service": service},
             headers={"Retry-After": str(max(1, round(settings.circuit_open_s)))},
         )
-    client: httpx.AsyncClient = request.app.state.http
-    url = f"{settings.service_urls()[service]}/api/v1/{path}"
+    upstreams: Upstreams = request.app.state.upstreams
+    url = f"{upstreams.urls[service]}/api/v1/{path}"
     started = time.perf_counter()
     try:
-        upstream = await client.request(
-            request.method,
-            url,
-            params=request.query_params,
-            content=body,
-            headers=headers,
-            timeout=settings.upstream_timeout_s,
-        )
-    except httpx.TimeoutException:
+        # Waiting for a free slot and the call itself share the one timeout.
+        async with asyncio.timeout(settings.upstream_timeout_s), upstreams.slot(service) as client:
+            started = time.perf_counter()
+            upstream = await client.request(
+                request.method,
+                url,
+                params=request.query_params,
+                content=body,
+                headers=headers,
+                timeout=settings.upstream_timeout_s,
+            )
+    except (TimeoutError, httpx.TimeoutException):
         breakers.failed(service)
         UPSTREAM_CALLS.labels(service, "timeout").inc()
         return JSONResponse(

@@ -21,6 +21,9 @@ class GatewaySettings(BaseSettings):
     upstream_timeout_s: float = Field(
         default=10.0, gt=0, le=120, description="timeout of one proxied call to a service"
     )
+    upstream_concurrency: int = Field(
+        default=32, ge=1, le=1000, description="calls in flight to one service; more wait"
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Aggregated reads: each upstream call gets part_timeout_s, the whole answer deadline_s.
     aggregate_part_timeout_s: float = Field(

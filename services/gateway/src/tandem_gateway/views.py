@@ -76,8 +76,7 @@ async def _gather(request: Request, principal, view: str, parts: list[Part]) -> 
     return await aggregate.gather(
         view,
         parts,
-        client=request.app.state.http,
-        service_urls=settings.service_urls(),
+        upstreams=request.app.state.upstreams,
         principal=principal,
         headers=identity_headers(request, principal),
         budget=Budget(settings.aggregate_part_timeout_s, settings.aggregate_deadline_s),

@@ -30,4 +30,5 @@ def create_app(settings: ProcurementSettings, clock: Clock = system_clock) -> Fa
         ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions, clock)
+    app.state.read_uow = unit_of_work_factory(app.state.read_sessions, clock)
     return app

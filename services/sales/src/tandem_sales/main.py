@@ -27,4 +27,5 @@ def create_app(settings: SalesSettings) -> FastAPI:
         ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions)
+    app.state.read_uow = unit_of_work_factory(app.state.read_sessions)
     return app

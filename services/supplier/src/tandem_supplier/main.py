@@ -24,6 +24,7 @@ def create_app(settings: SupplierSettings, *, clock: Callable[[], date] = utc_to
         routers=[scorecards.router, suppliers.router, certifications.router, offers.router],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions)
+    app.state.read_uow = unit_of_work_factory(app.state.read_sessions)
     app.state.settings_supplier = settings
     app.state.qualification = settings.qualification_policy()
     app.state.clock = clock

@@ -17,7 +17,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[
         str | None,
         Header(alias="If-Match", description='ETag of the version you changed, e.g. "3"'),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
+from typing import Any
 
+import aiosqlite
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -23,6 +29,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 NAMING = {
@@ -109,6 +116,75 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Inline readers wait at most this long for a lock, on the event loop's thread.
+READ_BUSY_TIMEOUT_S = 1.0
+SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
+
+
+class _RunAtOnce:
+    """Stands in for the queue to aiosqlite's worker thread: runs each call on the spot."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            result = function()
+        except BaseException as exc:
+            if future is not None:
+                future.set_exception(exc)
+            return
+        if future is not None:
+            future.set_result(result)
+
+
+class InlineSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs SQLite on the event loop's own thread.
+
+    aiosqlite hands every call (cursor, execute, fetch, close...) to a thread and back, about
+    ten round trips for one small read; on a busy machine each waits for the scheduler. A WAL
+    reader that only reads never waits for a lock, so its calls are short enough to run inline.
+    """
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._tx = _RunAtOnce()  # type: ignore[assignment]
+
+    def __await__(self) -> Generator[Any, None, aiosqlite.Connection]:
+        return self._connect().__await__()  # no worker thread to start
+
+
+def _sqlite_engine(
+    url: str, *, echo: bool, begin: str, read_only: bool, inline: bool = False, **pool: int
+) -> AsyncEngine:
+    options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+    if inline:
+        path = make_url(url).database or ""
+        connector = partial(sqlite3.connect, path, timeout=READ_BUSY_TIMEOUT_S)
+
+        async def connect() -> aiosqlite.Connection:
+            return await InlineSqliteConnection(connector)
+
+        options = {"async_creator": connect}
+    engine = create_async_engine(url, echo=echo, **options, **pool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        pragmas = SQLITE_PRAGMAS
+        if inline:  # never block the event loop long on a lock (WAL readers hardly meet one)
+            pragmas += (f"busy_timeout={int(READ_BUSY_TIMEOUT_S * 1000)}",)
+        # query_only last: setting the journal mode of a fresh file is itself a write.
+        for pragma in pragmas + (("query_only=ON",) if read_only else ()):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """An engine whose transactions behave alike on SQLite and PostgreSQL.
 
@@ -116,29 +192,36 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     writers queue instead of failing on a lock upgrade (no lost updates).
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            for pragma in (
-                "journal_mode=WAL",
-                "busy_timeout=30000",
-                "foreign_keys=ON",
-                "synchronous=NORMAL",
-            ):
-                cursor.execute(f"PRAGMA {pragma}")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return _sqlite_engine(url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False)
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def create_read_engine(
+    engine: AsyncEngine, *, pool_size: int = 10, inline: bool = True
+) -> AsyncEngine:
+    """An engine for requests that only read, beside the writing ``engine`` of the same database.
+
+    SQLite: its own connections, with a deferred BEGIN (in WAL mode a reader sees one snapshot
+    and neither waits for writers nor holds the write lock that BEGIN IMMEDIATE takes) and
+    ``query_only`` on, so a write through it fails instead of upgrading the lock; with
+    ``inline`` they run on the event loop's thread instead of a thread per connection.
+    PostgreSQL: the same pool, every transaction READ ONLY. Dispose of both engines.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):
+            return engine  # an in-memory database exists only on its own connection
+        return _sqlite_engine(
+            engine.url.render_as_string(hide_password=False),
+            echo=engine.echo,
+            begin="BEGIN",
+            read_only=True,
+            inline=inline and not engine.url.query,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+    return engine.execution_options(postgresql_readonly=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

@@ -15,16 +15,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
-from tandem_kit.db import create_engine, session_factory
+from tandem_kit.db import create_engine, create_read_engine, session_factory
 from tandem_kit.errors import DomainError
 from tandem_kit.health import BrokerProbe, database_ok
 from tandem_kit.settings import ServiceSettings
 
 log = logging.getLogger("tandem.http")
 CORRELATION_HEADER = "X-Correlation-ID"
+# Requests with these methods change nothing, so they get read-only database sessions.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reads_only(request: Request) -> bool:
+    """True when the request may only read (GET, HEAD): serve it from the read sessions."""
+    return request.method in READ_METHODS
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -91,38 +100,61 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def install_observability(app: FastAPI, service: str) -> None:
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or context.new_correlation_id()
-        token = context.correlation_id.set(cid[:128])
+class Observability:
+    """Correlation id in and out, request metrics and one access log line per request.
+
+    Pure ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs
+    every request through an extra task and memory streams, which cost more CPU than the
+    routes it wraps.
+    """
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = (Headers(scope=scope).get(CORRELATION_HEADER) or context.new_correlation_id())[:128]
+        token = context.correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers[CORRELATION_HEADER] = cid
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[CORRELATION_HEADER] = cid[:128]
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            elapsed = time.perf_counter() - started
-            metrics.HTTP_REQUESTS.labels(service, request.method, path, str(status)).inc()
-            metrics.HTTP_LATENCY.labels(service, request.method, path).observe(elapsed)
-            if not path.startswith("/health") and path != "/metrics":
-                log.info(
-                    "request",
-                    extra={
-                        "method": request.method,
-                        "path": request.url.path,
-                        "route": path,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    },
-                )
+            self._record(scope, status, time.perf_counter() - started)
             context.correlation_id.reset(token)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        metrics.HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+        metrics.HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+        if not route.startswith("/health") and route != "/metrics":
+            log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+
+
+def install_observability(app: FastAPI, service: str) -> None:
+    app.add_middleware(Observability, service=service)
 
 
 def health_router(
@@ -169,6 +201,9 @@ def create_service_app(
 ) -> FastAPI:
     """A service's HTTP app; its engine and sessions live on ``app.state`` for the app's life."""
     engine = create_engine(settings.resolved_database_url(), pool_size=settings.database_pool_size)
+    read_engine = create_read_engine(
+        engine, pool_size=settings.database_pool_size, inline=settings.database_inline_reads
+    )
     probe = BrokerProbe(settings.kafka)
 
     @asynccontextmanager
@@ -178,15 +213,20 @@ def create_service_app(
         finally:
             await probe.close()
             await engine.dispose()
+            if read_engine.pool is not engine.pool:  # SQLite: its own connections
+                await read_engine.dispose()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    # GET and HEAD requests read through these: no write lock, and a write fails loudly.
+    app.state.read_engine = read_engine
+    app.state.read_sessions = session_factory(read_engine)
     app.state.token_verifier = TokenVerifier(settings.auth)
 
     async def checks() -> dict[str, str | None]:
-        result = {"database": await database_ok(engine)}
+        result = {"database": await database_ok(read_engine)}
         if check_broker:
             result["broker"] = await probe.check()
         return result

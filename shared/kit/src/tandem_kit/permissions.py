@@ -72,7 +72,8 @@ def require(resource: str, access: Access):
     if resource not in POLICY:
         raise KeyError(f"{resource} has no entry in tandem_kit.permissions.POLICY")
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a hop per request.
+    async def check(principal: CurrentPrincipal) -> Principal:
         if not allowed(principal, resource, access):
             needed = sorted(POLICY[resource][access] | {"admin"})
             raise HTTPException(

@@ -59,6 +59,15 @@ class AuthSettings(BaseSettings):
     issuer: str = "tandem"
     audience: str = "tandem-api"
     token_ttl_seconds: int = Field(default=3600, ge=60)
+    token_cache_size: int = Field(
+        default=10_000, ge=0, description="verified tokens remembered until they expire; 0=off"
+    )
+    jwks_cache_s: float = Field(
+        default=300.0, gt=0, description="how long keys fetched from the JWKS URL are trusted"
+    )
+    jwks_min_refresh_s: float = Field(
+        default=10.0, ge=0, description="fetch the JWKS at most this often (unknown key ids)"
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> AuthSettings:
@@ -86,6 +95,10 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path(".data")
     database_url: str | None = Field(default=None, description="default: SQLite in data_dir")
     database_pool_size: int = Field(default=10, ge=1)
+    database_inline_reads: bool = Field(
+        default=True,
+        description="SQLite: run read-only queries on the event loop's thread (no thread hops)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)

@@ -17,6 +17,7 @@ from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.db.paging import Keyset
 from tandem_kit.auth import Principal
 from tandem_kit.db import UTCDateTime
+from tandem_kit.http import reads_only
 from tandem_kit.pagination import BadCursor, decode_cursor, encode_cursor
 
 T = TypeVar("T")
@@ -24,7 +25,9 @@ Cursor = Annotated[str | None, Query(max_length=500, description="from the previ
 
 
 def uow_of(request: Request) -> CustomerUnitOfWork:
-    return request.app.state.uow()
+    """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
+    state = request.app.state
+    return state.read_uow() if reads_only(request) else state.uow()
 
 
 def actor_of(principal: Principal) -> Actor:

@@ -127,7 +127,7 @@ async def _give_up(jobs: ImportJobs, job_id: uuid.UUID, status: str) -> None:
 
 @router.get("/{job_id}", response_model=ImportJob, dependencies=[require("leads", "read")])
 async def get_import(job_id: uuid.UUID, request: Request) -> ImportJob:
-    job = await ImportJobs(request.app.state.sessions).get(job_id)
+    job = await ImportJobs(request.app.state.read_sessions).get(job_id)
     if job is None:
         raise RecordNotFound("import", job_id, field="job_id")
     return ImportJob.model_validate(job)

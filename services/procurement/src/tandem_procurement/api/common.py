@@ -12,6 +12,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tandem_kit.auth import Principal
+from tandem_kit.http import reads_only
 from tandem_kit.pagination import BadCursor, decode_cursor, encode_cursor
 from tandem_procurement.application.commands import Actor
 from tandem_procurement.application.unit_of_work import ProcurementUnitOfWork
@@ -40,7 +41,9 @@ class Comment(Strict):
 
 
 def uow_of(request: Request) -> ProcurementUnitOfWork:
-    return request.app.state.uow()
+    """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
+    state = request.app.state
+    return state.read_uow() if reads_only(request) else state.uow()
 
 
 def actor(principal: Principal) -> Actor:

@@ -9,13 +9,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from tandem_kit.auth import CurrentPrincipal
+from tandem_kit.http import reads_only
 from tandem_kit.pagination import BadCursor, decode_cursor, encode_cursor
 from tandem_sales.application.unit_of_work import SalesUnitOfWork
 from tandem_sales.domain.access import Actor
 from tandem_sales.settings import SalesSettings
 
 
-def current_actor(principal: CurrentPrincipal) -> Actor:
+async def current_actor(principal: CurrentPrincipal) -> Actor:
     return Actor.of(principal.subject, principal.roles)
 
 
@@ -23,11 +24,13 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next` of the previous page")]
 
 
-def uow(request: Request) -> SalesUnitOfWork:
-    return request.app.state.uow()
+async def uow(request: Request) -> SalesUnitOfWork:
+    """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
+    state = request.app.state
+    return state.read_uow() if reads_only(request) else state.uow()
 
 
-def settings(request: Request) -> SalesSettings:
+async def settings(request: Request) -> SalesSettings:
     return request.app.state.settings
 
 

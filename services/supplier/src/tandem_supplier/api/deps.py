@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Path, Query, Request
 
+from tandem_kit.http import reads_only
 from tandem_kit.pagination import BadCursor, decode_cursor, encode_cursor
 from tandem_supplier.application.unit_of_work import SupplierUnitOfWork
 from tandem_supplier.settings import SupplierSettings
@@ -17,7 +18,9 @@ Cursor = Annotated[str | None, Query(max_length=500, description="from the previ
 
 
 def uow(request: Request) -> SupplierUnitOfWork:
-    return request.app.state.uow()
+    """A read-only unit of work for GET and HEAD (no write lock), else a writing one."""
+    state = request.app.state
+    return state.read_uow() if reads_only(request) else state.uow()
 
 
 def today(request: Request) -> date:
