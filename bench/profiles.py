@@ -19,6 +19,9 @@ class Profile:
     pipeline_seconds: float  # per run at each rate
     pipeline_runs: int
     pipeline_max_orders: int  # per run: high rates run shorter (drafts are prepared first)
+    pipeline_drain_seconds: float  # after the last arrival, the wait for missing requisitions
+    pipeline_skus: int  # products (each with an approved supplier's offer) the orders spread over
+    pipeline_arrivals: str  # "kafka": OrderConfirmed published as sales does; "http": via the API
     sustain_rates: tuple[int, ...]  # tried in order until one is not sustained
     sustain_seconds: float
     kafka_throughput_messages: int
@@ -26,6 +29,10 @@ class Profile:
     demand_runs: int
     demand_seconds: float  # cap on each replay, from the app's start
     startup_runs: int
+
+    def __post_init__(self) -> None:
+        if self.pipeline_arrivals not in ("kafka", "http"):
+            raise ValueError(f"pipeline_arrivals is kafka or http, not {self.pipeline_arrivals!r}")
 
 
 QUICK = Profile(
@@ -41,6 +48,9 @@ QUICK = Profile(
     pipeline_seconds=2.0,
     pipeline_runs=2,
     pipeline_max_orders=200,
+    pipeline_drain_seconds=8.0,
+    pipeline_skus=20,
+    pipeline_arrivals="kafka",
     sustain_rates=(),
     sustain_seconds=0.0,
     kafka_throughput_messages=5_000,
@@ -63,6 +73,9 @@ FULL = Profile(
     pipeline_seconds=3.0,
     pipeline_runs=3,
     pipeline_max_orders=600,
+    pipeline_drain_seconds=15.0,
+    pipeline_skus=50,
+    pipeline_arrivals="kafka",
     sustain_rates=(50, 100, 200, 300, 400, 600),
     sustain_seconds=3.0,
     kafka_throughput_messages=30_000,

@@ -1,12 +1,16 @@
 """Demand stream: events/s through the procurement demand join replaying a prepared backlog.
 
-Each run gets a private embedded broker (memory-only, so every run starts clean), a backlog
-of OrderConfirmed events (one line each, SKUs drawn from a pool) on sales.orders.v1, and then
-one Faust app in its own process: the demand join (tandem_procurement.streams) or the
-passthrough baseline. The rate is measured on the output: the join's last step writes one
-NetDemandChanged per event here (every confirmed line moves its SKU's demand; both stages, the
-order split and the SKU side, are behind it), the passthrough one copy per event; events/s = events /
-(last output's timestamp - first output's timestamp), so start-up and group join are excluded.
+Each run gets a private embedded broker (memory-only, so every run starts clean) with both
+Faust apps, each in its own process, started side by side (their start-up and group joins
+overlap): the demand join (tandem_procurement.streams, reading sales.orders.v1) and the
+passthrough baseline (reading its own copy, bench.passthrough-in.v1, same partitions). One
+warm-up event through each shows it is running. Then, one app after the other, the backlog
+of OrderConfirmed events (one line each, SKUs drawn from a pool) is written to the app's
+input and its output measured: the join's last step writes one NetDemandChanged per event here
+(every confirmed line moves its SKU's demand; both stages, the order split and the SKU side,
+are behind it), the passthrough one copy per event; events/s = events / (last output's
+timestamp - first output's timestamp). While one app works the other sits idle on the same
+broker.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.baselines import kafka_raw
-from bench.baselines.passthrough import OUTPUT_TOPIC
+from bench.baselines.passthrough import INPUT_TOPIC, OUTPUT_TOPIC
 from bench.context import Context
 from bench.kafka_util import create_topic
 from bench.procs import Child
@@ -32,16 +37,21 @@ from tandem_kit.settings import KafkaSettings
 JOIN_OUTPUT = "procurement.demand.v1"  # NetDemandChanged: the SKU side, the last step
 SKU_POOL = 1000
 MIN_OUTPUTS = 200  # fewer outputs than this within the cap give no rate worth reporting
+START_SECONDS = 90.0  # both apps up and through their warm-up event
+KINDS = {  # kind -> (input topic, output topic)
+    "passthrough": (INPUT_TOPIC, OUTPUT_TOPIC),
+    "demand": (sales.ORDERS.name, JOIN_OUTPUT),
+}
 
 
-async def _backlog(kafka: KafkaSettings, events: int) -> None:
+async def _backlog(kafka: KafkaSettings, topic: str, events: int) -> None:
     producer = make_producer(kafka, "bench-backlog")
     await producer.start()
     try:
         pending = []
         for i in range(events):
             key, headers, value = kafka_raw.order_confirmed(f"BENCH-DEMAND-{i % SKU_POOL:04d}")
-            pending.append(await producer.send(sales.ORDERS.name, value, key=key, headers=headers))
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)
                 pending.clear()
@@ -50,38 +60,43 @@ async def _backlog(kafka: KafkaSettings, events: int) -> None:
         await producer.stop()
 
 
-async def _measure_output(
-    kafka: KafkaSettings, topic: str, expected: int, timeout: float, alive
-) -> list[float]:
-    """Read ``topic`` from the start until ``expected`` records or ``timeout``.
+class OutputReader:
+    """Reads one output topic (no group) from where it ends when ``start`` is called."""
 
-    Returns each output record's timestamp (seconds, set by the app's producer, sorted).
-    """
-    options = client_options(kafka, "bench-probe")
-    options.pop("request_timeout_ms")
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, fetch_max_wait_ms=50)
-    await consumer.start()
-    stamps: list[float] = []
-    try:
-        partitions = None
+    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
+        options = client_options(kafka, "bench-probe")
+        options.pop("request_timeout_ms")
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(**options, enable_auto_commit=False,
+                                         fetch_max_wait_ms=50)
+
+    async def start(self, timeout: float = 30.0) -> None:
+        await self.consumer.start()
         deadline = time.monotonic() + timeout
-        while not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic)
+        while not (partitions := self.consumer.partitions_for_topic(self.topic)):
             if time.monotonic() > deadline:
-                return stamps
-            if not partitions:
-                await asyncio.sleep(0.2)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+                raise TimeoutError(f"topic {self.topic} has no partitions")
+            await self.consumer._client.force_metadata_update()
+            await asyncio.sleep(0.1)
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)
+
+    async def stamps(self, expected: int, timeout: float, alive: Callable[[], bool]) -> list[float]:
+        """Each new output record's timestamp (s, set by the app's producer), sorted; stops at
+        ``expected`` records, ``timeout`` or when the app dies."""
+        stamps: list[float] = []
+        deadline = time.monotonic() + timeout
         while len(stamps) < expected and time.monotonic() < deadline and alive():
-            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=10_000)
             for records in batches.values():
                 stamps.extend(record.timestamp / 1000 for record in records)
         return sorted(stamps)
-    finally:
-        await consumer.stop()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
 
 
 def rate_of(stamps: list[float]) -> float | None:
@@ -91,51 +106,83 @@ def rate_of(stamps: list[float]) -> float | None:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-async def _one(ctx: Context, kind: str, events: int) -> tuple[float | None, str]:
-    """One run on a fresh broker; (events/s or None, description)."""
-    broker = EmbeddedBroker(log_file=ctx.workdir / "logs" / f"demand-broker-{kind}.log").start()
-    child = None
+def _alive(child: Child) -> Callable[[], bool]:
+    return lambda: child.popen is not None and child.popen.poll() is None
+
+
+async def _warm_up(kafka: KafkaSettings, children: dict[str, Child]) -> None:
+    """One event into each app's input; wait until each has answered it (both running)."""
+    readers = {kind: OutputReader(kafka, KINDS[kind][1]) for kind in children}
+    for reader in readers.values():
+        await reader.start()
+    try:
+        for kind in children:
+            await _backlog(kafka, KINDS[kind][0], 1)
+        for kind, child in children.items():
+            if not await readers[kind].stamps(1, START_SECONDS, _alive(child)):
+                tail = child.log_tail(8).replace("\n", " | ")
+                raise RuntimeError(f"the {kind} app did not start: {tail[-400:]}")
+    finally:
+        for reader in readers.values():
+            await reader.stop()
+
+
+async def _measure(
+    ctx: Context, kafka: KafkaSettings, kind: str, child: Child, events: int
+) -> tuple[float | None, str]:
+    """Write the backlog to the app's input, read its outputs: (events/s or None, description)."""
+    source, output = KINDS[kind]
+    reader = OutputReader(kafka, output)
+    await reader.start()
+    try:
+        t0 = time.perf_counter()
+        await _backlog(kafka, source, events)
+        prepared = time.perf_counter() - t0
+        stamps = await reader.stamps(events, ctx.profile.demand_seconds, _alive(child))
+        wall = time.perf_counter() - t0
+    finally:
+        await reader.stop()
+    rate = rate_of(stamps)
+    if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
+        tail = child.log_tail(8).replace("\n", " | ")
+        return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
+    third = len(stamps) // 3
+    early, late = rate_of(stamps[:third]), rate_of(stamps[-third:])
+    done = (
+        f"all {events} events" if len(stamps) >= events
+        else f"PARTIAL: {len(stamps)} of {events} events within the "
+        f"{ctx.profile.demand_seconds:.0f}s cap (rate over those)"
+    )
+    trend = f"; first third {early:,.0f}/s, last third {late:,.0f}/s" if early and late else ""
+    return rate, (
+        f"{done} (backlog written in {prepared:.1f}s), outputs span "
+        f"{stamps[-1] - stamps[0]:.1f}s{trend}; {wall:.0f}s from the first write"
+    )
+
+
+async def _one_run(ctx: Context, kinds: list[str], events: int) -> dict[str, tuple]:
+    """Both apps on a fresh broker, measured one after the other: kind -> (rate, text)."""
+    broker = EmbeddedBroker(log_file=ctx.workdir / "logs" / "demand-broker.log").start()
+    children: dict[str, Child] = {}
     try:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
         await ensure_topics(kafka)
-        if kind == "passthrough":
-            await create_topic(kafka, OUTPUT_TOPIC, sales.ORDERS.partitions)
+        for topic in (INPUT_TOPIC, OUTPUT_TOPIC):
+            await create_topic(kafka, topic, sales.ORDERS.partitions)
         t0 = time.perf_counter()
-        await _backlog(kafka, events)
-        prepared = time.perf_counter() - t0
-        started = time.perf_counter()
-        child = Child(
-            "bench.stream_runner",
-            [kind, "--bootstrap", broker.bootstrap_servers,
-             "--datadir", str(ctx.workdir / f"faust-{uuid.uuid4().hex[:6]}")],
-            ctx.workdir / "logs" / f"stream-{kind}-{uuid.uuid4().hex[:6]}.log",
-        ).start()
-        stamps = await _measure_output(
-            kafka, OUTPUT_TOPIC if kind == "passthrough" else JOIN_OUTPUT, events,
-            ctx.profile.demand_seconds,
-            alive=lambda: child.popen is not None and child.popen.poll() is None,
-        )
-        wall = time.perf_counter() - started
-        rate = rate_of(stamps)
-        if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
-            tail = child.log_tail(8).replace("\n", " | ")
-            return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
-        third = len(stamps) // 3
-        early, late = rate_of(stamps[:third]), rate_of(stamps[-third:])
-        done = (
-            f"all {events} events" if len(stamps) >= events
-            else f"PARTIAL: {len(stamps)} of {events} events within the "
-            f"{ctx.profile.demand_seconds:.0f}s cap (rate over those)"
-        )
-        trend = (
-            f"; first third {early:,.0f}/s, last third {late:,.0f}/s" if early and late else ""
-        )
-        return rate, (
-            f"{done} (backlog written in {prepared:.1f}s), outputs span "
-            f"{stamps[-1] - stamps[0]:.1f}s{trend}; {wall:.0f}s from process start"
-        )
+        for kind in kinds:
+            children[kind] = Child(
+                "bench.stream_runner",
+                [kind, "--bootstrap", broker.bootstrap_servers,
+                 "--datadir", str(ctx.workdir / f"faust-{uuid.uuid4().hex[:6]}")],
+                ctx.workdir / "logs" / f"stream-{kind}-{uuid.uuid4().hex[:6]}.log",
+            ).start()
+        await _warm_up(kafka, children)
+        ctx.progress(f"demand stream: {' and '.join(kinds)} running in "
+                     f"{time.perf_counter() - t0:.1f}s")
+        return {kind: await _measure(ctx, kafka, kind, children[kind], events) for kind in kinds}
     finally:
-        if child is not None:
+        for child in children.values():
             child.stop()
         broker.stop()
 
@@ -150,25 +197,25 @@ async def run(ctx: Context) -> None:
         import tandem_procurement.streams.app  # noqa: F401
     except ImportError as exc:
         join_why = f"the procurement demand join is not importable ({exc})"
+    kinds = ["passthrough"] if join_why else ["passthrough", "demand"]
     for r in range(p.demand_runs):
-        rate, text = await _one(ctx, "passthrough", p.demand_events)
-        ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} passthrough: "
-                     f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}")
-        notes.append(f"passthrough: {text}")
-        if rate:
-            base_rates.append(rate)
-        else:
-            base_why = text
-        if join_why and "importable" in join_why:
+        try:
+            results = await _one_run(ctx, kinds, p.demand_events)
+        except Exception as exc:
+            base_why = join_why = join_why or f"{type(exc).__name__}: {exc}"[:300]
+            ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} failed: {join_why}")
             continue
-        rate, text = await _one(ctx, "demand", p.demand_events)
-        ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} demand join: "
-                     f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}")
-        notes.append(f"join: {text}")
-        if rate:
-            join_rates.append(rate)
-        else:
-            join_why = text
+        for kind, (rate, text) in results.items():
+            name = "passthrough" if kind == "passthrough" else "demand join"
+            ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} {name}: "
+                         f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}")
+            notes.append(f"{'passthrough' if kind == 'passthrough' else 'join'}: {text}")
+            if kind == "passthrough":
+                base_rates += [rate] if rate else []
+                base_why = None if rate else text
+            else:
+                join_rates += [rate] if rate else []
+                join_why = None if rate else text
     ctx.report.add(
         Figure(
             "demand.rate", f"Demand join replaying {p.demand_events:,} order events",
@@ -178,7 +225,8 @@ async def run(ctx: Context) -> None:
             Target("ratio_at_least", 0.5, ">= 50% of passthrough"),
             not_measured=None if join_rates else join_why,
             baseline_not_measured=base_why,
-            note=f"one line per order, {SKU_POOL} SKUs; private embedded broker per run; "
+            note=f"one line per order, {SKU_POOL} SKUs; both apps on a private embedded broker "
+            "per run, measured one after the other; "
             + "; ".join(notes),
         )
     )

@@ -14,7 +14,7 @@ import httpx
 
 from bench import api
 from bench.context import Context
-from bench.load import Errors, closed_loop
+from bench.load import Errors, bounded, closed_loop
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
@@ -28,21 +28,33 @@ async def prepare_customers(ctx: Context, count: int) -> None:
     """``count`` active customers that sales already knows (one per client: no shared row)."""
     assert ctx.system is not None
     async with api.http_client(ctx.system.gateway_url, 8) as gw:
-        token = await api.token(gw)
-        ctx.headers = api.bearer(token)
-        for sku in SKUS:
-            await api.create_product(gw, ctx.headers, sku)
-        for i in range(count):
-            ctx.customers.append(
-                await api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
-            )
-        waited = 0.0
-        for customer in ctx.customers:
-            waited = max(waited, await api.wait_sales_knows_active(gw, ctx.headers, customer["id"]))
+        if not ctx.headers:
+            ctx.headers = api.bearer(await api.token(gw))
+        await bounded([api.create_product(gw, ctx.headers, sku) for sku in SKUS])
+        ctx.customers.extend(await bounded([
+            api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
+            for i in range(count)
+        ]))
+        waits = await bounded([
+            api.wait_sales_knows_active(gw, ctx.headers, c["id"]) for c in ctx.customers
+        ])
     ctx.progress(
-        f"{count} customers active and known to sales (waited {waited:.1f}s), "
+        f"{count} customers active and known to sales (waited {max(waits, default=0):.1f}s), "
         f"{len(SKUS)} products"
     )
+
+
+def start_baseline(ctx: Context) -> tuple[Child, str, float]:
+    """The bare FastAPI app, started and ready: (process, base URL, seconds to ready)."""
+    port = free_port()
+    child = Child(
+        "bench.baselines.orders_app",
+        ["--db", str(ctx.workdir / "baseline-orders.db"), "--port", str(port)],
+        ctx.workdir / "logs" / "baseline-orders.log",
+    ).start()
+    ctx.children.append(child)
+    url = f"http://127.0.0.1:{port}"
+    return child, url, child.wait_http(f"{url}/health")
 
 
 async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):
@@ -106,15 +118,11 @@ async def run(ctx: Context) -> None:
     p = ctx.profile
     if not ctx.customers:
         await prepare_customers(ctx, p.intake_clients)
-    port = free_port()
-    baseline = Child(
-        "bench.baselines.orders_app",
-        ["--db", str(ctx.workdir / "baseline-orders.db"), "--port", str(port)],
-        ctx.workdir / "logs" / "baseline-orders.log",
-    ).start()
-    ctx.children.append(baseline)
-    ready = baseline.wait_http(f"http://127.0.0.1:{port}/health")
-    ctx.progress(f"order intake: baseline app ready in {ready:.1f}s")
+    if ctx.intake_baseline is None:
+        baseline, base_url, ready = start_baseline(ctx)
+        ctx.progress(f"order intake: baseline app ready in {ready:.1f}s")
+    else:
+        baseline, base_url = ctx.intake_baseline
 
     system_runs: list[LatencyRun] = []
     base_runs: list[LatencyRun] = []
@@ -124,7 +132,7 @@ async def run(ctx: Context) -> None:
     conns = p.intake_clients * 2
     async with (
         api.http_client(ctx.system.gateway_url, conns) as gw,
-        api.http_client(f"http://127.0.0.1:{port}", conns) as bare,
+        api.http_client(base_url, conns) as bare,
     ):
         # Warm-up (connections, caches, first SQLite pages): not measured.
         await _system_run(ctx, gw, p.intake_clients * 2, Errors())
