@@ -31,6 +31,7 @@ class Context:
     results: Path | None = None
     intake_baseline: Any = None  # (Child, base URL) of the bare app, started before the system
     catalog: Any = None  # the pipeline's products and supplier, prepared beside the customers
+    stopping: Any = None  # the thread stopping the system while the demand scenario starts
     phases: list[tuple[str, float]] = field(default_factory=list)  # (phase, wall seconds)
 
     def progress(self, message: str) -> None:

@@ -21,7 +21,10 @@ from bench.report import Figure, MemoryRow, Target
 from bench.stats import LatencyRun, Spread
 from tandem_kit.embedded import free_port
 
-SKUS = [f"BENCH-INTAKE-{i:03d}" for i in range(50)]
+
+def skus(ctx: Context) -> list[str]:
+    """The catalog the intake orders spread over (the baseline gets the same SKUs)."""
+    return [f"BENCH-INTAKE-{i:03d}" for i in range(ctx.profile.intake_skus)]
 
 
 async def prepare_customers(ctx: Context, count: int) -> None:
@@ -30,7 +33,7 @@ async def prepare_customers(ctx: Context, count: int) -> None:
     async with api.http_client(ctx.system.gateway_url, 8) as gw:
         if not ctx.headers:
             ctx.headers = api.bearer(await api.token(gw))
-        await bounded([api.create_product(gw, ctx.headers, sku) for sku in SKUS])
+        await bounded([api.create_product(gw, ctx.headers, sku) for sku in skus(ctx)])
         ctx.customers.extend(await bounded([
             api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
             for i in range(count)
@@ -40,7 +43,7 @@ async def prepare_customers(ctx: Context, count: int) -> None:
         ])
     ctx.progress(
         f"{count} customers active and known to sales (waited {max(waits, default=0):.1f}s), "
-        f"{len(SKUS)} products"
+        f"{ctx.profile.intake_skus} products"
     )
 
 
@@ -58,9 +61,10 @@ def start_baseline(ctx: Context) -> tuple[Child, str, float]:
 
 
 async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):
+    names = skus(ctx)
     async def place(index: int, client: int) -> None:
         customer = ctx.customers[client % len(ctx.customers)]
-        order = await api.create_order(gw, ctx.headers, customer["id"], SKUS[index % len(SKUS)])
+        order = await api.create_order(gw, ctx.headers, customer["id"], names[index % len(names)])
         await api.confirm_order(gw, ctx.headers, order)
 
     p = ctx.profile
@@ -72,9 +76,10 @@ async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: 
 
 async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, errors: Errors):
     customer_ids = [str(uuid.uuid4()) for _ in range(ctx.profile.intake_clients)]
+    names = skus(ctx)
 
     async def place(index: int, c: int) -> None:
-        body = api.order_body(customer_ids[c % len(customer_ids)], SKUS[index % len(SKUS)])
+        body = api.order_body(customer_ids[c % len(customer_ids)], names[index % len(names)])
         response = await client.post("/orders", json=body)
         if response.status_code != 201:
             raise api.ApiError("baseline create", response)
@@ -135,8 +140,8 @@ async def run(ctx: Context) -> None:
         api.http_client(base_url, conns) as bare,
     ):
         # Warm-up (connections, caches, first SQLite pages): not measured.
-        await _system_run(ctx, gw, p.intake_clients * 2, Errors())
-        await _baseline_run(ctx, bare, p.intake_clients * 2, Errors())
+        await _system_run(ctx, gw, p.intake_warmup, Errors())
+        await _baseline_run(ctx, bare, p.intake_warmup, Errors())
         for r in range(p.runs):
             reset_peak_rss(baseline.pid)
             base_cpu = cpu_seconds(baseline.pid)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 from bench.pipeline_arrivals import Catalog, new_orders, order_event
 from bench.pipeline_trace import BY_SKU_TOPIC, Traces, handling_totals
-from tandem_contracts import Envelope
+from tandem_contracts import Envelope, sales
 from tandem_contracts import procurement as own
-from tandem_contracts import sales
 
 
 def _line_demand(line_id: str, status: str) -> tuple[bytes, list]:
