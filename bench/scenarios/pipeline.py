@@ -28,6 +28,7 @@ import httpx
 from bench import api
 from bench.baselines import kafka_raw
 from bench.context import Context
+from bench.kafka_util import wait_caught_up
 from bench.load import Errors, fixed_rate
 from bench.pipeline_arrivals import (
     Catalog,
@@ -41,6 +42,7 @@ from bench.pipeline_arrivals import (
 from bench.pipeline_trace import Traces, handling_totals
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread, percentile
+from tandem_contracts import procurement as own
 from tandem_kit.kafka import make_producer
 from tandem_kit.settings import KafkaSettings
 
@@ -107,6 +109,7 @@ class Pipeline:
     producer: object
     traces: Traces
     arrivals: str
+    kafka: KafkaSettings
 
     async def drafts(self, orders: list[Order]) -> None:
         """Drafts first, untimed; wait (bounded) until the join has passed each one on."""
@@ -121,6 +124,11 @@ class Pipeline:
         if not await _until(lambda: lines <= self.traces.drafts, DRAFT_SECONDS):
             self.ctx.progress(f"pipeline: {len(lines - self.traces.drafts)} drafts not yet "
                               f"through the join after {DRAFT_SECONDS:.0f}s")
+        # Each run starts from an idle pipeline: procurement has read everything before it
+        # (the drafts' demand, and whatever an earlier run left queued).
+        for topic in (own.ORDER_DEMAND.name, own.DEMAND.name):
+            if not await wait_caught_up(self.kafka, topic, [DEMAND_GROUP], DRAFT_SECONDS):
+                self.ctx.progress(f"pipeline: procurement is still behind on {topic}")
 
     async def confirm(self, order: Order) -> None:
         trace = self.traces.lines[str(order.line_id)]
@@ -137,8 +145,8 @@ class Pipeline:
         orders = new_orders(self.catalog, self.ctx.customers, count)
         t0 = time.perf_counter()
         await self.drafts(orders)
-        self.ctx.progress(f"pipeline {rate}/s: {count} draft orders through the join in "
-                          f"{time.perf_counter() - t0:.1f}s")
+        self.ctx.progress(f"pipeline {rate}/s: {count} draft orders through the join and "
+                          f"procurement in {time.perf_counter() - t0:.1f}s")
         errors = Errors()
 
         async def arrive(index: int, _client: int) -> None:
@@ -245,7 +253,7 @@ async def run(ctx: Context, catalog: Catalog | None = None) -> None:
             await _sales_answers(gw, ctx.headers)
             if catalog is None:
                 catalog = await prepare_catalog(gw, ctx.headers, p.pipeline_skus)
-            pipe = Pipeline(ctx, gw, catalog, producer, traces, p.pipeline_arrivals)
+            pipe = Pipeline(ctx, gw, catalog, producer, traces, p.pipeline_arrivals, kafka)
             unavailable = await _sourced_probe(pipe)
             ctx.progress(f"pipeline: arrivals via {p.pipeline_arrivals}; "
                          f"{len(catalog.skus)} SKUs; warm-up {unavailable or 'sourced'}")
