@@ -1,10 +1,11 @@
 """Where a confirmed order line is on its way to a requisition: one trace per line.
 
-A watcher reads, without a consumer group, the topics each hop writes to: the demand join's
-internal ``procurement-demand-by-sku`` (split agent), ``procurement.order-demand.v1`` (join
-agent) and ``procurement.requisitions.v1`` (procurement's demand consumer, through its
-outbox relay). Broker record timestamps are the producers' send times (ms), the requisition's
-``ce_time`` is when procurement's handler recorded it; all are wall-clock, as is ``sent``.
+A watcher reads, without a consumer group, the topics each hop writes to:
+``procurement.order-demand.v1`` (the demand join's order split publishes each line's demand
+there) and ``procurement.requisitions.v1`` (procurement's demand consumer, through its outbox
+relay). Broker record timestamps are the producers' send times (ms), the requisition's
+``ce_time`` is when procurement recorded it; all are wall-clock, as is ``sent``. The join's
+SKU side (net demand per SKU) is not on a requisition's way.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from datetime import datetime
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 
-BY_SKU_TOPIC = "procurement-demand-by-sku"
-WATCHED = (BY_SKU_TOPIC, own.ORDER_DEMAND.name, own.REQUISITIONS.name)
+WATCHED = (own.ORDER_DEMAND.name, own.REQUISITIONS.name)
 REQUISITION_TYPE = own.RequisitionChanged.event_type
 LINE_DEMAND_TYPE = own.OrderLineDemandChanged.event_type
 
 # (hop name, start field, end field) in the order a line passes them.
 HOPS = (
-    ("split: sales.orders -> by-sku", "sent", "by_sku"),
-    ("join: by-sku -> order-demand", "by_sku", "demand"),
+    ("demand join's order split: sales.orders -> order-demand", "sent", "demand"),
     ("procurement consumer: order-demand -> requisition recorded", "demand", "recorded"),
     ("outbox relay: recorded -> requisitions topic", "recorded", "published"),
     ("subscriber fetch: requisitions topic -> seen", "published", "seen"),
@@ -37,7 +36,6 @@ class Trace:
     """Wall-clock seconds at which one confirmed order line reached each hop (None: not yet)."""
 
     sent: float | None = None
-    by_sku: float | None = None
     demand: float | None = None
     recorded: float | None = None
     published: float | None = None
@@ -67,11 +65,6 @@ class Traces:
     ) -> None:
         """One record of a watched topic, received at wall-clock ``received``."""
         stamp = stamp_ms / 1000
-        if topic == BY_SKU_TOPIC:
-            record = _json(value)
-            if record.get("kind") == "line" and record.get("status") == "confirmed":
-                self._first(record.get("line_id"), "by_sku", stamp)
-            return
         attrs = _attrs(headers)
         if topic == own.ORDER_DEMAND.name and attrs.get("ce_type") == LINE_DEMAND_TYPE:
             record = _json(value)

@@ -1,11 +1,10 @@
 """The pipeline watcher files each hop's record under its order line (no broker, no timing)."""
 
-import json
 import uuid
 from datetime import UTC, datetime
 
 from bench.pipeline_arrivals import Catalog, new_orders, order_event
-from bench.pipeline_trace import BY_SKU_TOPIC, Traces, handling_totals
+from bench.pipeline_trace import Traces, handling_totals
 from tandem_contracts import Envelope, sales
 from tandem_contracts import procurement as own
 
@@ -33,8 +32,6 @@ def test_a_confirmed_line_is_traced_through_every_hop_and_its_latency_is_seen_mi
     line = str(uuid.uuid4())
     traces = Traces()
     traces.expect(line).sent = 100.0
-    by_sku = {"kind": "line", "line_id": line, "status": "confirmed", "sku": "S-1"}
-    traces.observe(BY_SKU_TOPIC, json.dumps(by_sku).encode(), [], 100_050, 0)
     traces.observe(own.ORDER_DEMAND.name, *_line_demand(line, "confirmed"), 100_120, 0)
     value, headers = _requisition(line, datetime.fromtimestamp(100.3, UTC))
     traces.observe(own.REQUISITIONS.name, value, headers, 100_400, 100.45)
@@ -44,7 +41,7 @@ def test_a_confirmed_line_is_traced_through_every_hop_and_its_latency_is_seen_mi
     assert round(trace.latency, 3) == 0.45
     hops = {name.split(":")[0]: round(ms) for name, ms in traces.hop_medians_ms([line]).items()}
     assert hops == {
-        "split": 50, "join": 70, "procurement consumer": 180, "outbox relay": 100,
+        "demand join's order split": 120, "procurement consumer": 180, "outbox relay": 100,
         "subscriber fetch": 50,
     }
 
