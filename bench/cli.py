@@ -8,11 +8,12 @@ import dataclasses
 import signal
 import sys
 import tempfile
+import threading
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import docs, machine
+from bench import api, docs, machine
 from bench.context import Context, say
 from bench.profiles import PROFILES, Profile
 from bench.report import Figure, Report, Target
@@ -25,7 +26,7 @@ SCENARIOS = ("startup", "intake", "c360", "pipeline", "demand")
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (~1-2 min)")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter runs (under a minute)")
     parser.add_argument(
         "--only", nargs="+", choices=SCENARIOS, help="run only these scenarios (default: all)"
     )
@@ -73,7 +74,10 @@ def override(profile: Profile, assignments: list[str]) -> Profile:
                 changes[name] = type(current)(raw)
         except ValueError:
             raise SystemExit(f"--set {item}: {raw!r} is not a {type(current).__name__}") from None
-    return dataclasses.replace(profile, **changes) if changes else profile
+    try:
+        return dataclasses.replace(profile, **changes) if changes else profile
+    except ValueError as exc:
+        raise SystemExit(f"--set: {exc}") from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -94,19 +98,33 @@ def _failed(ctx: Context, scenario: str, exc: BaseException) -> None:
                               not_measured=f"{scenario} failed: {_reason(exc)}"))
 
 
+async def _prepare(ctx: Context, wanted: set[str]) -> None:
+    """Customers (and the pipeline's catalog) for every system scenario, made side by side."""
+    assert ctx.system is not None
+    async with api.http_client(ctx.system.gateway_url, 4) as gw:
+        ctx.headers = api.bearer(await api.token(gw))
+    parts = [order_intake.prepare_customers(ctx, ctx.profile.intake_clients)]
+    if "pipeline" in wanted:
+        parts.append(pipeline.prepare(ctx))
+    done = await asyncio.gather(*parts)
+    if "pipeline" in wanted:
+        ctx.catalog = done[1]
+
+
 async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
     steps = [
         ("intake", order_intake.run),
         ("c360", customer360.run),
-        ("pipeline", pipeline.run),
+        ("pipeline", lambda c: pipeline.run(c, c.catalog)),
     ]
     if wanted & {"intake", "c360", "pipeline"}:
         try:
-            await order_intake.prepare_customers(ctx, ctx.profile.intake_clients)
+            with ctx.phase("set-up (customers, products, supplier)"):
+                await _prepare(ctx, wanted)
         except Exception as exc:
             for name, _ in steps:
                 if name in wanted:
-                    _failed(ctx, name, RuntimeError(f"customer set-up failed: {_reason(exc)}"))
+                    _failed(ctx, name, RuntimeError(f"set-up failed: {_reason(exc)}"))
             return
     for name, step in steps:
         if name not in wanted:
@@ -115,9 +133,66 @@ async def _system_scenarios(ctx: Context, wanted: set[str]) -> None:
         try:
             assert ctx.system is not None
             ctx.system.check_alive()
-            await step(ctx)
+            with ctx.phase(name):
+                await step(ctx)
         except Exception as exc:
             _failed(ctx, name, exc)
+
+
+def _start_intake_baseline(ctx: Context, wanted: set[str]) -> list[float]:
+    """Start the bare app first, alone: its start-up is the start-up baseline, and it then
+    serves as the order-intake baseline (no second start while the system runs)."""
+    if not wanted & {"startup", "intake"}:
+        return []
+    with ctx.phase("baseline app start"):
+        try:
+            child, url, seconds = order_intake.start_baseline(ctx)
+        except Exception as exc:
+            say(f"the bare baseline app did not start: {_reason(exc)}")
+            return []
+    ctx.progress(f"baseline app ready in {seconds:.2f}s")
+    if "intake" in wanted:
+        ctx.intake_baseline = (child, url)
+    else:
+        child.stop()
+    return [seconds]
+
+
+def _run_system(ctx: Context, wanted: set[str], startup_seconds: list[float]) -> set[str]:
+    """Start the system once, run every scenario that needs it, stop it; what is left wanted."""
+    ctx.progress("== start-up: starting the whole system")
+    try:
+        with ctx.phase("system start"):
+            ctx.system = start_system(ctx.progress)
+    except Exception as exc:
+        for name in ("startup", "intake", "c360", "pipeline"):
+            if name in wanted:
+                _failed(ctx, name, RuntimeError(f"the system did not start: {exc}"))
+        return wanted - {"startup"}
+    startup_seconds.append(ctx.system.start_seconds)
+    ctx.progress(f"system ready in {ctx.system.start_seconds:.1f}s")
+    asyncio.run(_system_scenarios(ctx, wanted))
+    system, ctx.system = ctx.system, None
+    if "demand" in wanted:
+        # The demand scenario starts its own broker and apps while these processes exit; it
+        # measures only after its warm-up, when they are long gone.
+        ctx.stopping = threading.Thread(target=system.stop, name="system-stop")
+        ctx.stopping.start()
+    else:
+        with ctx.phase("system stop"):
+            system.stop()
+    return wanted
+
+
+def _startup(ctx: Context, startup_seconds: list[float], base: list[float]) -> None:
+    runs = ctx.profile.startup_runs
+    try:
+        with ctx.phase("further start-ups"):
+            startup_seconds += startup.extra_system_startups(ctx, runs - len(startup_seconds))
+            base += startup.baseline_startups(ctx, runs - len(base))
+    except Exception as exc:
+        _failed(ctx, "startup", exc)
+    startup.record(ctx, startup_seconds, base)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -136,33 +211,16 @@ def run(argv: list[str] | None = None) -> int:
         ctx.results = args.out
         startup_seconds: list[float] = []
         try:
+            base_startups = _start_intake_baseline(ctx, wanted)
             if wanted & {"startup", "intake", "c360", "pipeline"}:
-                ctx.progress("== start-up: starting the whole system")
-                try:
-                    ctx.system = start_system(ctx.progress)
-                except Exception as exc:
-                    for name in ("startup", "intake", "c360", "pipeline"):
-                        if name in wanted:
-                            _failed(ctx, name, RuntimeError(f"the system did not start: {exc}"))
-                    wanted -= {"startup"}
-                else:
-                    startup_seconds.append(ctx.system.start_seconds)
-                    ctx.progress(f"system ready in {ctx.system.start_seconds:.1f}s")
-                    asyncio.run(_system_scenarios(ctx, wanted))
-                    ctx.system.stop()
-                    ctx.system = None
+                wanted = _run_system(ctx, wanted, startup_seconds)
             if "startup" in wanted:
-                try:
-                    startup_seconds += startup.extra_system_startups(ctx, profile.startup_runs - 1)
-                    base = startup.baseline_startups(ctx, profile.startup_runs)
-                except Exception as exc:
-                    _failed(ctx, "startup", exc)
-                    base = []
-                startup.record(ctx, startup_seconds, base)
+                _startup(ctx, startup_seconds, base_startups)
             if "demand" in wanted:
                 ctx.progress("== demand stream")
                 try:
-                    asyncio.run(demand_stream.run(ctx))
+                    with ctx.phase("demand"):
+                        asyncio.run(demand_stream.run(ctx))
                 except Exception as exc:
                     _failed(ctx, "demand", exc)
         except KeyboardInterrupt:
@@ -173,9 +231,13 @@ def run(argv: list[str] | None = None) -> int:
                 child.stop()
             if ctx.system is not None:
                 ctx.system.stop()
+            if ctx.stopping is not None:
+                ctx.stopping.join()
     report.finished_at = datetime.now(UTC)
     load = machine.load_average()
     report.notes.append(f"load average at the end: {load}")
+    took = (report.finished_at - report.started_at).total_seconds()
+    report.notes.append(f"phases (wall clock): {ctx.phase_summary()}; whole run {took:.0f}s")
     json_path = report.write(args.out)
     print()
     print(report.markdown())
@@ -185,7 +247,7 @@ def run(argv: list[str] | None = None) -> int:
             say(f"updated {docs.DOC}")
         else:
             say(f"{docs.DOC} has no bench markers; left unchanged")
-    took = (report.finished_at - report.started_at).total_seconds()
+    say(f"phases: {ctx.phase_summary()}")
     say(f"whole run took {took:.0f}s")
     return 0
 

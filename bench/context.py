@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,22 @@ class Context:
     children: list[Any] = field(default_factory=list)  # baseline processes to stop at the end
     profile_processes: list[str] = field(default_factory=list)  # py-spy these during intake
     results: Path | None = None
+    intake_baseline: Any = None  # (Child, base URL) of the bare app, started before the system
+    catalog: Any = None  # the pipeline's products and supplier, prepared beside the customers
+    stopping: Any = None  # the thread stopping the system while the demand scenario starts
+    phases: list[tuple[str, float]] = field(default_factory=list)  # (phase, wall seconds)
 
     def progress(self, message: str) -> None:
         say(message)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time one phase of the run (wall clock); the timings close the report."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.perf_counter() - started))
+
+    def phase_summary(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.phases)

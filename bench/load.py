@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bench.stats import LatencyRun
 
 Operation = Callable[[int, int], Awaitable[None]]  # (operation index, client index)
+T = TypeVar("T")
+SET_UP_CLIENTS = 4  # set-up requests write SQLite: more clients only add lock waits
+
+
+async def bounded(calls: Iterable[Awaitable[T]], clients: int = SET_UP_CLIENTS) -> list[T]:
+    """Await ``calls`` with at most ``clients`` running at once; results in order."""
+    slots = asyncio.Semaphore(clients)
+
+    async def one(call: Awaitable[T]) -> T:
+        async with slots:
+            return await call
+
+    return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
 @dataclass

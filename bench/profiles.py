@@ -12,6 +12,8 @@ class Profile:
     intake_clients: int
     intake_orders: int  # per run, cap
     intake_seconds: float  # per run, cap
+    intake_warmup: int  # orders placed (system and baseline) before the measured runs
+    intake_skus: int  # catalog products the intake orders spread over
     c360_clients: int
     c360_requests: int
     c360_seconds: float
@@ -19,6 +21,9 @@ class Profile:
     pipeline_seconds: float  # per run at each rate
     pipeline_runs: int
     pipeline_max_orders: int  # per run: high rates run shorter (drafts are prepared first)
+    pipeline_drain_seconds: float  # after the last arrival, the wait for missing requisitions
+    pipeline_skus: int  # products (each with an approved supplier's offer) the orders spread over
+    pipeline_arrivals: str  # "kafka": OrderConfirmed published as sales does; "http": via the API
     sustain_rates: tuple[int, ...]  # tried in order until one is not sustained
     sustain_seconds: float
     kafka_throughput_messages: int
@@ -27,26 +32,35 @@ class Profile:
     demand_seconds: float  # cap on each replay, from the app's start
     startup_runs: int
 
+    def __post_init__(self) -> None:
+        if self.pipeline_arrivals not in ("kafka", "http"):
+            raise ValueError(f"pipeline_arrivals is kafka or http, not {self.pipeline_arrivals!r}")
+
 
 QUICK = Profile(
     name="quick",
     runs=2,
     intake_clients=16,
     intake_orders=400,
-    intake_seconds=3.0,
+    intake_seconds=2.0,
+    intake_warmup=16,
+    intake_skus=16,
     c360_clients=20,
     c360_requests=600,
-    c360_seconds=2.0,
+    c360_seconds=1.5,
     pipeline_rates=(100,),
-    pipeline_seconds=2.0,
+    pipeline_seconds=1.0,
     pipeline_runs=2,
-    pipeline_max_orders=200,
+    pipeline_max_orders=100,
+    pipeline_drain_seconds=6.0,
+    pipeline_skus=20,
+    pipeline_arrivals="kafka",
     sustain_rates=(),
     sustain_seconds=0.0,
     kafka_throughput_messages=5_000,
-    demand_events=5_000,
+    demand_events=4_000,
     demand_runs=1,
-    demand_seconds=90.0,
+    demand_seconds=60.0,
     startup_runs=1,
 )
 
@@ -56,6 +70,8 @@ FULL = Profile(
     intake_clients=16,
     intake_orders=3_000,
     intake_seconds=8.0,
+    intake_warmup=32,
+    intake_skus=50,
     c360_clients=20,
     c360_requests=5_000,
     c360_seconds=6.0,
@@ -63,7 +79,10 @@ FULL = Profile(
     pipeline_seconds=3.0,
     pipeline_runs=3,
     pipeline_max_orders=600,
-    sustain_rates=(50, 100, 200, 300, 400, 600),
+    pipeline_drain_seconds=15.0,
+    pipeline_skus=50,
+    pipeline_arrivals="kafka",
+    sustain_rates=(10, 20, 50, 100, 200, 400),
     sustain_seconds=3.0,
     kafka_throughput_messages=30_000,
     demand_events=100_000,

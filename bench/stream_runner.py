@@ -1,6 +1,6 @@
 """Run one Faust app until SIGTERM: the demand join or the passthrough baseline.
 
-``python -m bench.stream_runner demand|passthrough --bootstrap HOST:PORT``; a separate
+``python -m bench.stream_runner demand|passthrough --bootstrap HOST:PORT --datadir DIR``; a separate
 process, so that the harness's own work does not share its interpreter.
 """
 

@@ -1,8 +1,9 @@
 """Raw baseline for the event pipeline: aiokafka produce -> consume on the same broker.
 
-Producer and consumer come from tandem_kit.kafka (acks=all, the same fetch_max_wait_ms and
-session settings the services use); records carry an OrderConfirmed envelope, so that size
-and headers match what sales publishes.
+The producer comes from tandem_kit.kafka (acks=all, as the services' relays); the consumer
+has the services' fetch_max_wait_ms and reads its partitions without a consumer group (a group
+join costs seconds on the embedded broker and is no part of a record's latency). Records carry
+an OrderConfirmed envelope, so that size and headers match what sales publishes.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from bench.kafka_util import create_topic
 from bench.stats import LatencyRun
 from tandem_contracts import Envelope
 from tandem_contracts.events import Money
 from tandem_contracts.sales import OrderConfirmed, OrderLine
-from tandem_kit.kafka import make_consumer, make_producer
+from tandem_kit.kafka import client_options, make_producer
 from tandem_kit.settings import KafkaSettings
 
 SENT_HEADER = "bench_sent"
@@ -46,26 +49,39 @@ def order_confirmed(sku: str, quantity: int = 10) -> tuple[bytes, list[tuple[str
     return str(order_id).encode(), envelope.headers(), envelope.value()
 
 
-async def _assigned(consumer, partitions: int, timeout: float = 30.0) -> None:
+async def _reader(kafka: KafkaSettings, topic: str, timeout: float = 30.0) -> AIOKafkaConsumer:
+    """A started consumer assigned every partition of ``topic``, positioned at its end."""
+    options = client_options(kafka, "bench-raw")
+    options.pop("request_timeout_ms")
+    consumer = AIOKafkaConsumer(
+        **options, enable_auto_commit=False, fetch_max_wait_ms=kafka.fetch_max_wait_ms
+    )
+    await consumer.start()
     deadline = time.monotonic() + timeout
-    while len(consumer.assignment()) < partitions:
+    while not (partitions := consumer.partitions_for_topic(topic)):
         if time.monotonic() > deadline:
-            raise TimeoutError("the baseline consumer got no partitions")
-        await consumer.getmany(timeout_ms=100)
+            await consumer.stop()
+            raise TimeoutError(f"topic {topic} has no partitions")
+        await consumer._client.force_metadata_update()
+        await asyncio.sleep(0.05)
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
+    return consumer
 
 
 async def latency_at_rate(kafka: KafkaSettings, rate: float, seconds: float) -> LatencyRun:
     """Produce at ``rate``/s for ``seconds``; latency = consumed - sent, per record."""
     topic = f"bench.raw-latency-{uuid.uuid4().hex[:8]}.v1"
     await create_topic(kafka, topic)
-    consumer = make_consumer(kafka, f"bench.raw-{uuid.uuid4().hex[:8]}", [topic])
+    consumer = await _reader(kafka, topic)
     producer = make_producer(kafka, "bench-raw")
-    await consumer.start()
     await producer.start()
     latencies: list[float] = []
     count = int(rate * seconds)
     try:
-        await _assigned(consumer, 6)
         received = 0
 
         async def consume() -> None:
@@ -106,12 +122,10 @@ async def throughput(kafka: KafkaSettings, messages: int) -> float:
     """Records/s from the first send to the last record consumed, producing flat out."""
     topic = f"bench.raw-throughput-{uuid.uuid4().hex[:8]}.v1"
     await create_topic(kafka, topic)
-    consumer = make_consumer(kafka, f"bench.raw-{uuid.uuid4().hex[:8]}", [topic])
+    consumer = await _reader(kafka, topic)
     producer = make_producer(kafka, "bench-raw")
-    await consumer.start()
     await producer.start()
     try:
-        await _assigned(consumer, 6)
         received = 0
         last = 0.0
 

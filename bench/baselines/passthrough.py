@@ -1,8 +1,8 @@
 """Raw baseline for the demand stream: a Faust agent that only forwards each order event.
 
 Same Faust settings as the procurement demand join (at_least_once, memory store, commit
-interval, session and fetch wait from KafkaSettings), same input topic shape, one output
-record per input record.
+interval, session and fetch wait from KafkaSettings), an input topic shaped as sales.orders.v1
+(same partitions, same records), one output record per input record.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from tandem_contracts import sales
 from tandem_kit.settings import KafkaSettings
 
 OUTPUT_TOPIC = "bench.passthrough.v1"
+# Its own copy of the backlog, so that it can run beside the join on one broker.
+INPUT_TOPIC = "bench.passthrough-in.v1"
 
 
 def _transport(fetch_max_wait_ms: int) -> type:
@@ -45,7 +47,9 @@ class PassthroughApp(faust.App):
         return _transport(self.fetch_max_wait_ms)(self.conf.broker_consumer, self)
 
 
-def build_passthrough(kafka: KafkaSettings, app_id: str = "bench-passthrough") -> faust.App:
+def build_passthrough(
+    kafka: KafkaSettings, app_id: str = "bench-passthrough", source_topic: str = INPUT_TOPIC
+) -> faust.App:
     session = kafka.session_timeout_ms / 1000
     app = PassthroughApp(
         app_id,
@@ -72,7 +76,7 @@ def build_passthrough(kafka: KafkaSettings, app_id: str = "bench-passthrough") -
     raw: dict[str, Any] = {
         "key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"
     }
-    source = app.topic(sales.ORDERS.name, partitions=sales.ORDERS.partitions, **raw)
+    source = app.topic(source_topic, partitions=sales.ORDERS.partitions, **raw)
     sink = app.topic(OUTPUT_TOPIC, partitions=sales.ORDERS.partitions, **raw)
 
     @app.agent(source)

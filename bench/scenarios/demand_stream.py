@@ -1,13 +1,17 @@
 """Demand stream: events/s through the procurement demand join replaying a prepared backlog.
 
-Each run gets a private embedded broker (memory-only, so every run starts clean), a backlog
-of OrderConfirmed events (one line each, SKUs drawn from a pool) on sales.orders.v1, and then
-one Faust app in its own process: the demand join (tandem_procurement.streams) or the
-passthrough baseline. The rate is measured on the output: the join's last step writes one
-NetDemandChanged per event here (every confirmed line moves its SKU's demand; both stages, the
-order split and the SKU side, are behind it), the passthrough one copy per event. events/s =
-events / (last output's timestamp - the group's first offset commit): start-up and group join
-are excluded, a slow first publication is not.
+Each run gets a private embedded broker (memory-only, so every run starts clean) and writes
+the backlog of OrderConfirmed events (one line each, SKUs drawn from a pool) twice: on
+sales.orders.v1 for the demand join (tandem_procurement.streams) and on bench.passthrough-in.v1
+(same partitions, same records) for the passthrough baseline. Then each Faust app runs in its
+own process, one after the other, on its complete backlog. The rate is measured on the output:
+the join's last step writes one NetDemandChanged per event here (every confirmed line moves its
+SKU's demand; both stages, the order split and the SKU side, are behind it), the passthrough
+one copy per event. events/s = events / (last output's timestamp - the app's first offset
+commit on its input): start-up and group join are excluded; a slow first publication is not
+(both apps publish at commit, in bursts, so a first output can trail the start of processing by
+many seconds). (An app already running while the backlog arrives is measured much slower, the
+join most: it then commits many small batches.)
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.baselines import kafka_raw
-from bench.baselines.passthrough import OUTPUT_TOPIC
+from bench.baselines.passthrough import INPUT_TOPIC, OUTPUT_TOPIC
 from bench.context import Context
 from bench.kafka_util import create_topic
 from bench.procs import Child
@@ -30,20 +35,24 @@ from tandem_kit.embedded import EmbeddedBroker
 from tandem_kit.kafka import client_options, ensure_topics, make_producer
 from tandem_kit.settings import KafkaSettings
 
-GROUPS = {"passthrough": "bench-passthrough", "demand": "procurement-demand-join"}
 JOIN_OUTPUT = "procurement.demand.v1"  # NetDemandChanged: the SKU side, the last step
 SKU_POOL = 1000
 MIN_OUTPUTS = 200  # fewer outputs than this within the cap give no rate worth reporting
+GROUPS = {"passthrough": "bench-passthrough", "demand": "procurement-demand-join"}
+KINDS = {  # kind -> (input topic, output topic)
+    "passthrough": (INPUT_TOPIC, OUTPUT_TOPIC),
+    "demand": (sales.ORDERS.name, JOIN_OUTPUT),
+}
 
 
-async def _backlog(kafka: KafkaSettings, events: int) -> None:
+async def _backlog(kafka: KafkaSettings, topic: str, events: int) -> None:
     producer = make_producer(kafka, "bench-backlog")
     await producer.start()
     try:
         pending = []
         for i in range(events):
             key, headers, value = kafka_raw.order_confirmed(f"BENCH-DEMAND-{i % SKU_POOL:04d}")
-            pending.append(await producer.send(sales.ORDERS.name, value, key=key, headers=headers))
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)
                 pending.clear()
@@ -52,59 +61,62 @@ async def _backlog(kafka: KafkaSettings, events: int) -> None:
         await producer.stop()
 
 
-async def _measure_output(
-    kafka: KafkaSettings, topic: str, expected: int, timeout: float, alive
-) -> list[float]:
-    """Read ``topic`` from the start until ``expected`` records or ``timeout``.
+class OutputReader:
+    """Reads one output topic (no group) from where it ends when ``start`` is called."""
 
-    Returns each output record's timestamp (seconds, set by the app's producer, sorted).
-    """
-    options = client_options(kafka, "bench-probe")
-    options.pop("request_timeout_ms")
-    consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, fetch_max_wait_ms=50)
-    await consumer.start()
-    stamps: list[float] = []
-    try:
-        partitions = None
+    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
+        options = client_options(kafka, "bench-probe")
+        options.pop("request_timeout_ms")
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(**options, enable_auto_commit=False,
+                                         fetch_max_wait_ms=50)
+
+    async def start(self, timeout: float = 30.0) -> None:
+        await self.consumer.start()
         deadline = time.monotonic() + timeout
-        while not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic)
+        while not (partitions := self.consumer.partitions_for_topic(self.topic)):
             if time.monotonic() > deadline:
-                return stamps
-            if not partitions:
-                await asyncio.sleep(0.2)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
+                raise TimeoutError(f"topic {self.topic} has no partitions")
+            await self.consumer._client.force_metadata_update()
+            await asyncio.sleep(0.1)
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:
+            await self.consumer.position(tp)
+
+    async def stamps(self, expected: int, timeout: float, alive: Callable[[], bool]) -> list[float]:
+        """Each new output record's timestamp (s, set by the app's producer), sorted; stops at
+        ``expected`` records, ``timeout`` or when the app dies."""
+        stamps: list[float] = []
+        deadline = time.monotonic() + timeout
         while len(stamps) < expected and time.monotonic() < deadline and alive():
-            batches = await consumer.getmany(timeout_ms=200, max_records=10_000)
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=10_000)
             for records in batches.values():
                 stamps.extend(record.timestamp / 1000 for record in records)
         return sorted(stamps)
-    finally:
-        await consumer.stop()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
 
 
-async def _first_commit(kafka: KafkaSettings, group: str, stop: asyncio.Event) -> float | None:
-    """Wall-clock time at which ``group`` first commits an offset of the backlog's topic.
-
-    Processing has started by then (apps commit every 50 ms). Both apps publish at commit, in
-    bursts, so the first output's timestamp can trail the start of processing by many seconds
-    (the commits grow while a backlog is read); timing from the first commit counts that wait.
-    """
+async def _first_commit(
+    kafka: KafkaSettings, group: str, topic: str, stop: asyncio.Event
+) -> float | None:
+    """Wall-clock time at which ``group`` first commits an offset of ``topic`` (its input)."""
     # A consumer that never subscribes reads the group's committed offsets without joining it.
-    options = client_options(kafka, "bench-commit-probe")
-    probe = AIOKafkaConsumer(**options, group_id=group, enable_auto_commit=False)
+    probe = AIOKafkaConsumer(
+        **client_options(kafka, "bench-commit-probe"), group_id=group, enable_auto_commit=False
+    )
     await probe.start()
-    tps = [TopicPartition(sales.ORDERS.name, p) for p in range(sales.ORDERS.partitions)]
+    tps = [TopicPartition(topic, p) for p in range(sales.ORDERS.partitions)]
     try:
         while not stop.is_set():
             for tp in tps:
                 try:
                     if (await probe.committed(tp) or 0) > 0:
                         return time.time()
-                except Exception:
+                except Exception:  # no coordinator for the group yet: ask again
                     break
             await asyncio.sleep(0.02)
         return None
@@ -119,67 +131,68 @@ def rate_of(stamps: list[float]) -> float | None:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-async def _one(ctx: Context, kind: str, events: int) -> tuple[float | None, str]:
-    """One run on a fresh broker; (events/s or None, description)."""
-    broker = EmbeddedBroker(log_file=ctx.workdir / "logs" / f"demand-broker-{kind}.log").start()
-    child = None
+def _alive(child: Child) -> Callable[[], bool]:
+    return lambda: child.popen is not None and child.popen.poll() is None
+
+
+async def _measure(
+    ctx: Context, kafka: KafkaSettings, kind: str, events: int, prepared: float
+) -> tuple[float | None, str]:
+    """Start the app on its written backlog, read its outputs: (events/s or None, description)."""
+    reader = OutputReader(kafka, KINDS[kind][1])
+    await reader.start()
+    child = Child(
+        "bench.stream_runner",
+        [kind, "--bootstrap", kafka.bootstrap_servers,
+         "--datadir", str(ctx.workdir / f"faust-{uuid.uuid4().hex[:6]}")],
+        ctx.workdir / "logs" / f"stream-{kind}-{uuid.uuid4().hex[:6]}.log",
+    ).start()
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_first_commit(kafka, GROUPS[kind], KINDS[kind][0], stop))
+    try:
+        started = time.perf_counter()
+        stamps = await reader.stamps(events, ctx.profile.demand_seconds, _alive(child))
+        wall = time.perf_counter() - started
+    finally:
+        stop.set()
+        first_commit = await probe
+        await reader.stop()
+        child.stop()
+    rate = None
+    if first_commit is not None and len(stamps) >= 2 and stamps[-1] > first_commit:
+        rate = len(stamps) / (stamps[-1] - first_commit)
+    if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
+        tail = child.log_tail(8).replace("\n", " | ")
+        return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
+    third = len(stamps) // 3
+    early, late = rate_of(stamps[:third]), rate_of(stamps[-third:])
+    done = (
+        f"all {events} events" if len(stamps) >= events
+        else f"PARTIAL: {len(stamps)} of {events} events within the "
+        f"{ctx.profile.demand_seconds:.0f}s cap (rate over those)"
+    )
+    trend = f"; first third {early:,.0f}/s, last third {late:,.0f}/s" if early and late else ""
+    return rate, (
+        f"{done} (backlogs written in {prepared:.1f}s), {stamps[-1] - first_commit:.1f}s from "
+        f"the first commit to the last output, outputs span {stamps[-1] - stamps[0]:.1f}s"
+        f"{trend}; {wall:.0f}s from process start"
+    )
+
+
+async def _one_run(ctx: Context, kinds: list[str], events: int) -> dict[str, tuple]:
+    """One broker, every app's backlog written first; the apps run one after the other."""
+    broker = EmbeddedBroker(log_file=ctx.workdir / "logs" / "demand-broker.log").start()
     try:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
         await ensure_topics(kafka)
-        if kind == "passthrough":
-            await create_topic(kafka, OUTPUT_TOPIC, sales.ORDERS.partitions)
+        for topic in (INPUT_TOPIC, OUTPUT_TOPIC):
+            await create_topic(kafka, topic, sales.ORDERS.partitions)
         t0 = time.perf_counter()
-        await _backlog(kafka, events)
+        for kind in kinds:
+            await _backlog(kafka, KINDS[kind][0], events)
         prepared = time.perf_counter() - t0
-        started = time.perf_counter()
-        child = Child(
-            "bench.stream_runner",
-            [
-                kind,
-                "--bootstrap",
-                broker.bootstrap_servers,
-                "--datadir",
-                str(ctx.workdir / f"faust-{uuid.uuid4().hex[:6]}"),
-            ],
-            ctx.workdir / "logs" / f"stream-{kind}-{uuid.uuid4().hex[:6]}.log",
-        ).start()
-        stop = asyncio.Event()
-        probe = asyncio.create_task(_first_commit(kafka, GROUPS[kind], stop))
-        try:
-            stamps = await _measure_output(
-                kafka,
-                OUTPUT_TOPIC if kind == "passthrough" else JOIN_OUTPUT,
-                events,
-                ctx.profile.demand_seconds,
-                alive=lambda: child.popen is not None and child.popen.poll() is None,
-            )
-        finally:
-            stop.set()
-            first_commit = await probe
-        wall = time.perf_counter() - started
-        rate = None
-        if first_commit is not None and len(stamps) >= 2 and stamps[-1] > first_commit:
-            rate = len(stamps) / (stamps[-1] - first_commit)
-        if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
-            tail = child.log_tail(8).replace("\n", " | ")
-            return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
-        third = len(stamps) // 3
-        early, late = rate_of(stamps[:third]), rate_of(stamps[-third:])
-        done = (
-            f"all {events} events"
-            if len(stamps) >= events
-            else f"PARTIAL: {len(stamps)} of {events} events within the "
-            f"{ctx.profile.demand_seconds:.0f}s cap (rate over those)"
-        )
-        trend = f"; first third {early:,.0f}/s, last third {late:,.0f}/s" if early and late else ""
-        return rate, (
-            f"{done} (backlog written in {prepared:.1f}s), {stamps[-1] - first_commit:.1f}s from "
-            f"the first commit to the last output, outputs span {stamps[-1] - stamps[0]:.1f}s"
-            f"{trend}; {wall:.0f}s from process start"
-        )
+        return {kind: await _measure(ctx, kafka, kind, events, prepared) for kind in kinds}
     finally:
-        if child is not None:
-            child.stop()
         broker.stop()
 
 
@@ -193,42 +206,36 @@ async def run(ctx: Context) -> None:
         import tandem_procurement.streams.app  # noqa: F401
     except ImportError as exc:
         join_why = f"the procurement demand join is not importable ({exc})"
+    kinds = ["passthrough"] if join_why else ["passthrough", "demand"]
     for r in range(p.demand_runs):
-        rate, text = await _one(ctx, "passthrough", p.demand_events)
-        ctx.progress(
-            f"demand stream run {r + 1}/{p.demand_runs} passthrough: "
-            f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}"
-        )
-        notes.append(f"passthrough: {text}")
-        if rate:
-            base_rates.append(rate)
-        else:
-            base_why = text
-        if join_why and "importable" in join_why:
+        try:
+            results = await _one_run(ctx, kinds, p.demand_events)
+        except Exception as exc:
+            base_why = join_why = join_why or f"{type(exc).__name__}: {exc}"[:300]
+            ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} failed: {join_why}")
             continue
-        rate, text = await _one(ctx, "demand", p.demand_events)
-        ctx.progress(
-            f"demand stream run {r + 1}/{p.demand_runs} demand join: "
-            f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}"
-        )
-        notes.append(f"join: {text}")
-        if rate:
-            join_rates.append(rate)
-        else:
-            join_why = text
+        for kind, (rate, text) in results.items():
+            name = "passthrough" if kind == "passthrough" else "demand join"
+            ctx.progress(f"demand stream run {r + 1}/{p.demand_runs} {name}: "
+                         f"{f'{rate:,.0f} events/s' if rate else 'failed'}; {text}")
+            notes.append(f"{'passthrough' if kind == 'passthrough' else 'join'}: {text}")
+            if kind == "passthrough":
+                base_rates += [rate] if rate else []
+                base_why = None if rate else text
+            else:
+                join_rates += [rate] if rate else []
+                join_why = None if rate else text
     ctx.report.add(
         Figure(
-            "demand.rate",
-            f"Demand join replaying {p.demand_events:,} order events",
-            "events/s",
-            "higher",
+            "demand.rate", f"Demand join replaying {p.demand_events:,} order events",
+            "events/s", "higher",
             Spread.of(join_rates) if join_rates else None,
-            Spread.of(base_rates) if base_rates else None,
-            "Faust passthrough agent",
+            Spread.of(base_rates) if base_rates else None, "Faust passthrough agent",
             Target("ratio_at_least", 0.5, ">= 50% of passthrough"),
             not_measured=None if join_rates else join_why,
             baseline_not_measured=base_why,
-            note=f"one line per order, {SKU_POOL} SKUs; private embedded broker per run; "
+            note=f"one line per order, {SKU_POOL} SKUs; a private embedded broker per run, both "
+            "backlogs written before the apps run one after the other; "
             + "; ".join(notes),
         )
     )

@@ -14,41 +14,57 @@ import httpx
 
 from bench import api
 from bench.context import Context
-from bench.load import Errors, closed_loop
+from bench.load import Errors, bounded, closed_loop
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
 from bench.stats import LatencyRun, Spread
 from tandem_kit.embedded import free_port
 
-SKUS = [f"BENCH-INTAKE-{i:03d}" for i in range(50)]
+
+def skus(ctx: Context) -> list[str]:
+    """The catalog the intake orders spread over (the baseline gets the same SKUs)."""
+    return [f"BENCH-INTAKE-{i:03d}" for i in range(ctx.profile.intake_skus)]
 
 
 async def prepare_customers(ctx: Context, count: int) -> None:
     """``count`` active customers that sales already knows (one per client: no shared row)."""
     assert ctx.system is not None
     async with api.http_client(ctx.system.gateway_url, 8) as gw:
-        token = await api.token(gw)
-        ctx.headers = api.bearer(token)
-        for sku in SKUS:
-            await api.create_product(gw, ctx.headers, sku)
-        for i in range(count):
-            ctx.customers.append(
-                await api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
-            )
-        waited = 0.0
-        for customer in ctx.customers:
-            waited = max(waited, await api.wait_sales_knows_active(gw, ctx.headers, customer["id"]))
+        if not ctx.headers:
+            ctx.headers = api.bearer(await api.token(gw))
+        await bounded([api.create_product(gw, ctx.headers, sku) for sku in skus(ctx)])
+        ctx.customers.extend(await bounded([
+            api.create_active_customer(gw, ctx.headers, f"Bench customer {i}")
+            for i in range(count)
+        ]))
+        waits = await bounded([
+            api.wait_sales_knows_active(gw, ctx.headers, c["id"]) for c in ctx.customers
+        ])
     ctx.progress(
-        f"{count} customers active and known to sales (waited {waited:.1f}s), "
-        f"{len(SKUS)} products"
+        f"{count} customers active and known to sales (waited {max(waits, default=0):.1f}s), "
+        f"{ctx.profile.intake_skus} products"
     )
 
 
+def start_baseline(ctx: Context) -> tuple[Child, str, float]:
+    """The bare FastAPI app, started and ready: (process, base URL, seconds to ready)."""
+    port = free_port()
+    child = Child(
+        "bench.baselines.orders_app",
+        ["--db", str(ctx.workdir / "baseline-orders.db"), "--port", str(port)],
+        ctx.workdir / "logs" / "baseline-orders.log",
+    ).start()
+    ctx.children.append(child)
+    url = f"http://127.0.0.1:{port}"
+    return child, url, child.wait_http(f"{url}/health")
+
+
 async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):
+    names = skus(ctx)
     async def place(index: int, client: int) -> None:
         customer = ctx.customers[client % len(ctx.customers)]
-        order = await api.create_order(gw, ctx.headers, customer["id"], SKUS[index % len(SKUS)])
+        order = await api.create_order(gw, ctx.headers, customer["id"], names[index % len(names)])
         await api.confirm_order(gw, ctx.headers, order)
 
     p = ctx.profile
@@ -60,9 +76,10 @@ async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: 
 
 async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, errors: Errors):
     customer_ids = [str(uuid.uuid4()) for _ in range(ctx.profile.intake_clients)]
+    names = skus(ctx)
 
     async def place(index: int, c: int) -> None:
-        body = api.order_body(customer_ids[c % len(customer_ids)], SKUS[index % len(SKUS)])
+        body = api.order_body(customer_ids[c % len(customer_ids)], names[index % len(names)])
         response = await client.post("/orders", json=body)
         if response.status_code != 201:
             raise api.ApiError("baseline create", response)
@@ -106,15 +123,11 @@ async def run(ctx: Context) -> None:
     p = ctx.profile
     if not ctx.customers:
         await prepare_customers(ctx, p.intake_clients)
-    port = free_port()
-    baseline = Child(
-        "bench.baselines.orders_app",
-        ["--db", str(ctx.workdir / "baseline-orders.db"), "--port", str(port)],
-        ctx.workdir / "logs" / "baseline-orders.log",
-    ).start()
-    ctx.children.append(baseline)
-    ready = baseline.wait_http(f"http://127.0.0.1:{port}/health")
-    ctx.progress(f"order intake: baseline app ready in {ready:.1f}s")
+    if ctx.intake_baseline is None:
+        baseline, base_url, ready = start_baseline(ctx)
+        ctx.progress(f"order intake: baseline app ready in {ready:.1f}s")
+    else:
+        baseline, base_url = ctx.intake_baseline
 
     system_runs: list[LatencyRun] = []
     base_runs: list[LatencyRun] = []
@@ -124,11 +137,11 @@ async def run(ctx: Context) -> None:
     conns = p.intake_clients * 2
     async with (
         api.http_client(ctx.system.gateway_url, conns) as gw,
-        api.http_client(f"http://127.0.0.1:{port}", conns) as bare,
+        api.http_client(base_url, conns) as bare,
     ):
         # Warm-up (connections, caches, first SQLite pages): not measured.
-        await _system_run(ctx, gw, p.intake_clients * 2, Errors())
-        await _baseline_run(ctx, bare, p.intake_clients * 2, Errors())
+        await _system_run(ctx, gw, p.intake_warmup, Errors())
+        await _baseline_run(ctx, bare, p.intake_warmup, Errors())
         for r in range(p.runs):
             reset_peak_rss(baseline.pid)
             base_cpu = cpu_seconds(baseline.pid)

@@ -1,17 +1,26 @@
-"""Event pipeline: a confirmed order until its requisition is visible in procurement.
+"""Event pipeline: a confirmed order until its requisition is visible to procurement's readers.
 
-Drafts are prepared first (one unique SKU each); confirmations then arrive at a fixed rate
-through the gateway; a poller asks procurement (GET /api/v1/requisitions?sku=...) for each
-confirmed SKU until it answers with a requisition. Latency = first seen - confirm answered.
-Baseline: raw aiokafka produce -> consume latency at the same rate, and its flat-out
-throughput, on the same broker with the same fetch settings.
+Set-up through the gateway first: products, one approved supplier with an offer for each.
+Arrivals (profile ``pipeline_arrivals``): ``kafka`` publishes each order's draft (OrderChanged
+v1, untimed, digested by the join first) and then, at the fixed rate, its OrderConfirmed v2
+straight onto sales.orders.v1 exactly as the sales service's relay does (contract classes,
+CloudEvents envelope, key = order id); ``http`` creates drafts and confirms them through the
+gateway (2 cores cannot confirm 100/s over HTTP: that path is what order intake measures).
+
+Visible = the first RequisitionChanged on procurement.requisitions.v1 naming the order line,
+read by a group-less consumer with the services' fetch settings. Latency = seen - published
+(kafka) or seen - confirm answered (http); it includes the demand join's two agents, the
+procurement consumer's transaction, procurement's outbox relay and the subscriber's fetch, and
+(kafka) excludes sales' own API and relay. The same watcher timestamps each hop (see
+bench.pipeline_trace). Baseline: raw aiokafka produce -> consume latency at the same rate,
+and its flat-out throughput, on the same broker with the same fetch settings.
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
-import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,17 +28,26 @@ import httpx
 from bench import api
 from bench.baselines import kafka_raw
 from bench.context import Context
-from bench.kafka_util import groups_reading, wait_caught_up
+from bench.kafka_util import wait_caught_up
 from bench.load import Errors, fixed_rate
+from bench.pipeline_arrivals import (
+    Catalog,
+    Order,
+    Watcher,
+    http_drafts,
+    new_orders,
+    prepare_catalog,
+    publish,
+)
+from bench.pipeline_trace import Traces, handling_totals
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread, percentile
+from tandem_contracts import procurement as own
+from tandem_kit.kafka import make_producer
 from tandem_kit.settings import KafkaSettings
 
-ORDERS_TOPIC = "sales.orders.v1"
-DRAIN_SECONDS = 15.0
-PREP_CLIENTS = 4  # SQLite writers contend: more clients only add lock waits
-POLL_CLIENTS = 8
-POLL_PER_ROUND = 64
+DEMAND_GROUP = "procurement.demand"
+DRAFT_SECONDS = 30.0
 
 
 @dataclass
@@ -40,7 +58,9 @@ class PipelineRun:
     confirm_seconds: float
     latencies_s: list[float]
     missing: int
-    poll_round_ms: float
+    hops_ms: dict[str, float] = field(default_factory=dict)
+    unsourced: int = 0
+    handled: tuple[float, float] = (0.0, 0.0)  # procurement.demand: handling seconds, events
     errors: Errors = field(default_factory=Errors)
 
     @property
@@ -65,101 +85,141 @@ class PipelineRun:
         return (
             f"{self.rate}/s offered: {self.confirmed}/{self.offered} confirmed at "
             f"{self.achieved_rate:.0f}/s; {seen} requisitions seen ({lat}); "
-            f"{self.missing} missing; poll round {self.poll_round_ms:.0f} ms"
+            f"{self.missing} missing, {self.unsourced} unsourced; {self.handling()}"
+        )
+
+    def handling(self) -> str:
+        seconds, events = self.handled
+        if not events:
+            return "procurement demand consumer: no handling measured"
+        return (
+            f"procurement demand consumer handled {events:.0f} events "
+            f"({events / max(1, self.offered):.1f} per order), {seconds / events * 1000:.1f} ms "
+            f"each inside its transaction"
         )
 
 
-async def _drafts(ctx: Context, gw: httpx.AsyncClient, count: int) -> list[dict]:
-    """``count`` draft orders, each for its own new product, spread over the bench customers."""
-    run_id = uuid.uuid4().hex[:6].upper()
-    drafts: list[dict] = [{}] * count
-    queue = iter(range(count))
+@dataclass
+class Pipeline:
+    """What every run shares: clients, the catalog, the producer and the watcher."""
 
-    async def worker(w: int) -> None:
-        for i in queue:
-            sku = f"BP-{run_id}-{i:05d}"
-            customer = ctx.customers[i % len(ctx.customers)]
-            await api.create_product(gw, ctx.headers, sku)
-            order = await api.create_order(gw, ctx.headers, customer["id"], sku)
-            order["_sku"] = sku
-            drafts[i] = order
+    ctx: Context
+    gw: httpx.AsyncClient
+    catalog: Catalog
+    producer: object
+    traces: Traces
+    arrivals: str
+    kafka: KafkaSettings
 
-    await asyncio.gather(*(worker(w) for w in range(PREP_CLIENTS)))
-    return drafts
+    async def drafts(self, orders: list[Order]) -> None:
+        """Drafts first, untimed; wait (bounded) until the join has passed each one on."""
+        if self.arrivals == "http":
+            await http_drafts(self.gw, self.ctx.headers, orders)
+        else:
+            acks = [await publish(self.producer, o, confirmed=False) for o in orders]
+            await asyncio.gather(*acks)
+        lines = {str(o.line_id) for o in orders}
+        for line in lines:
+            self.traces.expect(line)
+        if not await _until(lambda: lines <= self.traces.drafts, DRAFT_SECONDS):
+            self.ctx.progress(f"pipeline: {len(lines - self.traces.drafts)} drafts not yet "
+                              f"through the join after {DRAFT_SECONDS:.0f}s")
+        # Each run starts from an idle pipeline: procurement has read everything before it
+        # (the drafts' demand, and whatever an earlier run left queued).
+        for topic in (own.ORDER_DEMAND.name, own.DEMAND.name):
+            if not await wait_caught_up(self.kafka, topic, [DEMAND_GROUP], DRAFT_SECONDS):
+                self.ctx.progress(f"pipeline: procurement is still behind on {topic}")
 
+    async def confirm(self, order: Order) -> None:
+        trace = self.traces.lines[str(order.line_id)]
+        if self.arrivals == "http":
+            assert order.http is not None
+            await api.confirm_order(self.gw, self.ctx.headers, order.http)
+            trace.sent = time.time()
+        else:
+            trace.sent = time.time()
+            await publish(self.producer, order, confirmed=True)
 
-async def _one_run(
-    ctx: Context, gw: httpx.AsyncClient, procurement: httpx.AsyncClient, rate: int, seconds: float,
-    kafka: KafkaSettings, readers: list[str],
-) -> PipelineRun:
-    count = max(1, min(int(rate * seconds), ctx.profile.pipeline_max_orders))
-    t0 = time.perf_counter()
-    drafts = await _drafts(ctx, gw, count)
-    ctx.progress(f"pipeline {rate}/s: {count} products and draft orders prepared in "
-                 f"{time.perf_counter() - t0:.1f}s")
-    # Let the pipeline digest the draft events first: only confirmations are timed.
-    if not await wait_caught_up(kafka, ORDERS_TOPIC, readers, timeout=30):
-        ctx.progress("pipeline: the readers of the drafts did not catch up within 30s")
-    confirmed_at: dict[str, float] = {}
-    seen_at: dict[str, float] = {}
-    errors = Errors()
-    done_confirming = asyncio.Event()
-    rounds: list[float] = []
+    async def run(self, rate: int, seconds: float) -> PipelineRun:
+        count = max(1, min(int(rate * seconds), self.ctx.profile.pipeline_max_orders))
+        orders = new_orders(self.catalog, self.ctx.customers, count)
+        t0 = time.perf_counter()
+        await self.drafts(orders)
+        self.ctx.progress(f"pipeline {rate}/s: {count} draft orders through the join and "
+                          f"procurement in {time.perf_counter() - t0:.1f}s")
+        errors = Errors()
 
-    async def confirm(index: int, _client: int) -> None:
-        order = drafts[index]
-        await api.confirm_order(gw, ctx.headers, order)
-        confirmed_at[order["_sku"]] = time.perf_counter()
+        async def arrive(index: int, _client: int) -> None:
+            await self.confirm(orders[index])
 
-    async def look(sku: str) -> None:
-        response = await procurement.get(
-            "/api/v1/requisitions", params={"sku": sku}, headers=ctx.headers
+        handled_before = await self.handled()
+        started = time.perf_counter()
+        arrivals = await fixed_rate(
+            arrive, rate=rate, count=count, max_in_flight=64, max_seconds=seconds * 3 + 10,
+            errors=errors,
         )
-        if response.status_code == 200 and response.json().get("items"):
-            seen_at.setdefault(sku, time.perf_counter())
-        elif response.status_code != 200:
-            errors.add(api.ApiError("list requisitions", response))
+        if self.arrivals == "kafka":
+            await self.producer.flush()  # type: ignore[attr-defined]
+        confirm_seconds = time.perf_counter() - started
+        lines = [str(o.line_id) for o in orders if self.traces.lines[str(o.line_id)].sent]
+        await _until(
+            lambda: all(self.traces.lines[i].seen for i in lines),
+            self.ctx.profile.pipeline_drain_seconds,
+        )
+        latencies = self.traces.latencies(lines)
+        handled_after = await self.handled()
+        return PipelineRun(
+            rate, count, sum(1 for a in arrivals if a.ok), confirm_seconds, latencies,
+            missing=len(lines) - len(latencies), hops_ms=self.traces.hop_medians_ms(lines),
+            unsourced=sum(
+                1 for i in lines if self.traces.lines[i].seen and not self.traces.lines[i].supplier
+            ),
+            handled=(
+                handled_after[0] - handled_before[0], handled_after[1] - handled_before[1]
+            ),
+            errors=errors,
+        )
 
-    async def poll() -> None:
-        slots = asyncio.Semaphore(POLL_CLIENTS)
+    async def handled(self) -> tuple[float, float]:
+        """Handling seconds and events of procurement's demand consumer so far (its metrics)."""
+        system = self.ctx.system
+        assert system is not None
+        settings = system.system.settings
+        url = f"http://{settings.host}:{settings.worker_port('procurement')}/metrics"
+        try:
+            response = await self.gw.get(url)
+        except httpx.HTTPError:
+            return 0.0, 0.0
+        return handling_totals(response.text, DEMAND_GROUP) if response.status_code == 200 else (
+            0.0, 0.0
+        )
 
-        async def bounded(sku: str) -> None:
-            async with slots:
-                await look(sku)
 
-        deadline = None
-        while True:
-            if done_confirming.is_set() and deadline is None:
-                deadline = time.perf_counter() + DRAIN_SECONDS
-            # Oldest first, a bounded number per round: polling must not become the load.
-            pending = [s for s in confirmed_at if s not in seen_at][:POLL_PER_ROUND]
-            if done_confirming.is_set() and not pending:
-                return
-            if deadline is not None and time.perf_counter() > deadline:
-                return
-            t0 = time.perf_counter()
-            await asyncio.gather(*(bounded(s) for s in pending))
-            if pending:
-                rounds.append(time.perf_counter() - t0)
-            await asyncio.sleep(max(0.0, 0.01 - (time.perf_counter() - t0)))
+async def _until(condition, timeout: float, every: float = 0.02) -> bool:
+    """Wait until ``condition()`` holds or ``timeout`` passes; whether it held."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        await asyncio.sleep(every)
+    return True
 
-    poller = asyncio.create_task(poll())
-    started = time.perf_counter()
-    arrivals = await fixed_rate(
-        confirm, rate=rate, count=count, max_in_flight=64, max_seconds=seconds * 3 + 10,
-        errors=errors,
-    )
-    confirm_seconds = time.perf_counter() - started
-    done_confirming.set()
-    await poller
-    latencies = [seen_at[s] - confirmed_at[s] for s in confirmed_at if s in seen_at]
-    run = PipelineRun(
-        rate, count, sum(1 for a in arrivals if a.ok), confirm_seconds, latencies,
-        missing=len(confirmed_at) - len(latencies),
-        poll_round_ms=(percentile(rounds, 50) * 1000) if rounds else 0.0,
-        errors=errors,
-    )
-    return run
+
+async def _sourced_probe(pipe: Pipeline, timeout: float = 30.0) -> str | None:
+    """Warm the pipeline up until one requisition comes out sourced; the problem if not."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        (order,) = new_orders(pipe.catalog, pipe.ctx.customers, 1)
+        trace = pipe.traces.expect(str(order.line_id))
+        await publish(pipe.producer, order, confirmed=False)
+        trace.sent = time.time()
+        await publish(pipe.producer, order, confirmed=True)
+        left = max(0.1, deadline - time.perf_counter())
+        if await _until(lambda t=trace: t.seen is not None, left):
+            if trace.supplier:
+                return None
+            await asyncio.sleep(0.5)  # procurement has not read the offers yet
+    return "no sourced requisition came out of a probe order within 30s"
 
 
 async def _sales_answers(gw: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -169,77 +229,88 @@ async def _sales_answers(gw: httpx.AsyncClient, headers: dict[str, str]) -> None
         response = await gw.get("/api/v1/products", params={"limit": 1}, headers=headers)
         if response.status_code == 200 or time.perf_counter() > deadline:
             return
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.2)
 
 
-def _faust_apps() -> tuple[str, ...]:
-    try:
-        from tandem_procurement.streams.app import APP_ID
-    except ImportError:
-        return ()
-    return (APP_ID,)
+async def prepare(ctx: Context) -> Catalog:
+    """The catalog and supplier the pipeline's orders need (run beside the other set-ups)."""
+    assert ctx.system is not None
+    async with api.http_client(ctx.system.gateway_url, 8) as gw:
+        return await prepare_catalog(gw, ctx.headers, ctx.profile.pipeline_skus)
 
 
-async def run(ctx: Context) -> None:
+async def run(ctx: Context, catalog: Catalog | None = None) -> None:
     assert ctx.system is not None and ctx.customers
     p = ctx.profile
     kafka = KafkaSettings(bootstrap_servers=ctx.system.kafka_bootstrap)
-    readers = groups_reading(ORDERS_TOPIC, _faust_apps())
-    ctx.progress(f"pipeline: groups reading {ORDERS_TOPIC}: {readers or 'none'}")
-    async with (
-        api.http_client(ctx.system.gateway_url, 128) as gw,
-        api.http_client(ctx.system.service_url("procurement"), 32) as procurement,
-    ):
-        probe = await procurement.get(
-            "/api/v1/requisitions", params={"sku": "NONE"}, headers=ctx.headers
-        )
-        unavailable = (
-            None if probe.status_code == 200
-            else f"procurement GET /requisitions?sku= answers HTTP {probe.status_code}"
-        )
-        await _sales_answers(gw, ctx.headers)
-        for rate in p.pipeline_rates:
-            system_runs: list[PipelineRun] = []
-            base_runs: list[LatencyRun] = []
-            for r in range(p.pipeline_runs):
-                base = await kafka_raw.latency_at_rate(kafka, rate, p.pipeline_seconds)
-                base_runs.append(base)
-                ctx.progress(
-                    f"pipeline {rate}/s run {r + 1}/{p.pipeline_runs} raw kafka: "
-                    f"{base.completed} records, p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms"
-                )
-                if unavailable:
-                    continue
-                result = await _one_run(ctx, gw, procurement, rate, p.pipeline_seconds, kafka,
-                                        readers)
-                system_runs.append(result)
-                ctx.progress(f"pipeline run {r + 1}/{p.pipeline_runs} tandem: {result.describe()}")
-            _figures(ctx, rate, system_runs, base_runs, unavailable)
+    traces = Traces()
+    producer = make_producer(kafka, "bench-arrivals")
+    watcher = Watcher(kafka, traces)
+    await producer.start()
+    await watcher.start()
+    try:
+        async with api.http_client(ctx.system.gateway_url, 128) as gw:
+            await _sales_answers(gw, ctx.headers)
+            if catalog is None:
+                catalog = await prepare_catalog(gw, ctx.headers, p.pipeline_skus)
+            pipe = Pipeline(ctx, gw, catalog, producer, traces, p.pipeline_arrivals, kafka)
+            unavailable = await _sourced_probe(pipe)
+            ctx.progress(f"pipeline: arrivals via {p.pipeline_arrivals}; "
+                         f"{len(catalog.skus)} SKUs; warm-up {unavailable or 'sourced'}")
+            if unavailable:
+                ctx.report.notes.append(f"pipeline: {unavailable}; requisitions may be unsourced")
+            await _at_rates(ctx, pipe, kafka, None)
+            await _sustained(ctx, pipe, kafka)
+    finally:
+        await watcher.stop()
+        await producer.stop()
 
-        if not p.sustain_rates:
-            why = "the quick profile skips the rate search (run `make bench`)"
-            sustained_figure(ctx, None, why, [])
-            return
-        best: int | None = None
-        why = unavailable
-        if not unavailable:
-            for rate in p.sustain_rates:
-                result = await _one_run(ctx, gw, procurement, rate, p.sustain_seconds, kafka,
-                                        readers)
-                ok = result.sustained()
-                ctx.progress(f"sustainable rate search: {result.describe()} -> "
-                             f"{'sustained' if ok else 'not sustained'}")
-                if not ok:
-                    break
-                best = rate
-            if best is None:
-                why = f"not even {p.sustain_rates[0]}/s was sustained"
-        throughputs = []
+
+async def _at_rates(ctx: Context, pipe: Pipeline, kafka: KafkaSettings, why: str | None) -> None:
+    p = ctx.profile
+    for rate in p.pipeline_rates:
+        system_runs: list[PipelineRun] = []
+        base_runs: list[LatencyRun] = []
         for r in range(p.pipeline_runs):
-            value = await kafka_raw.throughput(kafka, p.kafka_throughput_messages)
-            throughputs.append(value)
-            ctx.progress(f"raw kafka throughput run {r + 1}: {value:,.0f} records/s")
-        sustained_figure(ctx, best, why, throughputs)
+            base = await kafka_raw.latency_at_rate(kafka, rate, p.pipeline_seconds)
+            base_runs.append(base)
+            ctx.progress(
+                f"pipeline {rate}/s run {r + 1}/{p.pipeline_runs} raw kafka: "
+                f"{base.completed} records, p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms"
+            )
+            result = await pipe.run(rate, p.pipeline_seconds)
+            system_runs.append(result)
+            ctx.progress(f"pipeline run {r + 1}/{p.pipeline_runs} tandem: {result.describe()}")
+            ctx.progress("  hop medians: " + ", ".join(
+                f"{name} {ms:.0f} ms" for name, ms in result.hops_ms.items()
+            ))
+        _figures(ctx, rate, system_runs, base_runs, why, pipe.arrivals)
+
+
+async def _sustained(ctx: Context, pipe: Pipeline, kafka: KafkaSettings) -> None:
+    p = ctx.profile
+    if not p.sustain_rates:
+        why = "the quick profile skips the rate search (run `make bench`)"
+        sustained_figure(ctx, None, why, [])
+        return
+    best: int | None = None
+    why = None
+    for rate in p.sustain_rates:
+        result = await pipe.run(rate, p.sustain_seconds)
+        ok = result.sustained()
+        ctx.progress(f"sustainable rate search: {result.describe()} -> "
+                     f"{'sustained' if ok else 'not sustained'}")
+        if not ok:
+            break
+        best = rate
+    if best is None:
+        why = f"not even {p.sustain_rates[0]}/s was sustained"
+    throughputs = []
+    for r in range(p.pipeline_runs):
+        value = await kafka_raw.throughput(kafka, p.kafka_throughput_messages)
+        throughputs.append(value)
+        ctx.progress(f"raw kafka throughput run {r + 1}: {value:,.0f} records/s")
+    sustained_figure(ctx, best, why, throughputs)
 
 
 def sustained_figure(ctx: Context, best: int | None, why: str | None, raw: list[float]) -> None:
@@ -258,7 +329,8 @@ def sustained_figure(ctx: Context, best: int | None, why: str | None, raw: list[
 
 
 def _figures(
-    ctx: Context, rate: int, runs: list[PipelineRun], base: list[LatencyRun], why: str | None
+    ctx: Context, rate: int, runs: list[PipelineRun], base: list[LatencyRun], why: str | None,
+    arrivals: str,
 ) -> None:
     measured = [r for r in runs if r.latencies_s]
     if why is None and not measured:
@@ -270,9 +342,17 @@ def _figures(
         notes.append(
             f"offered {rate}/s, confirmations achieved "
             f"{', '.join(f'{r.achieved_rate:.0f}' for r in runs)}/s; missing requisitions "
-            f"{', '.join(str(r.missing) for r in runs)}; poll round "
-            f"{', '.join(f'{r.poll_round_ms:.0f}' for r in runs)} ms"
+            f"{', '.join(str(r.missing) for r in runs)}; arrivals via {arrivals}"
         )
+        hops: dict[str, list[float]] = {}
+        for r in runs:
+            for name, ms in r.hops_ms.items():
+                hops.setdefault(name, []).append(ms)
+        notes.append("; ".join(r.handling() for r in runs))
+        if hops:
+            notes.append("median per hop (ms, median over runs): " + ", ".join(
+                f"{name} {statistics.median(v):.0f}" for name, v in hops.items()
+            ))
     for q in (50, 99):
         target = Target("below", 250.0, "p99 < 250 ms") if (q == 99 and rate == 100) else None
         ctx.report.add(

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +108,33 @@ def _die_with_parent() -> None:
         pass
 
 
+def _create_topics(bootstrap: str) -> None:
+    from tandem_kit.kafka import ensure_topics
+
+    asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=bootstrap)))
+
+
+class _Background:
+    """Run ``work`` in a daemon thread (Ctrl-C never waits for it); ``result()`` re-raises."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> None:
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # short joins: a Ctrl-C in the caller is not held up
+        if self._error is not None:
+            raise self._error
+
+
 @dataclass
 class System:
     """The whole system: broker (unless one is given), four services + workers, gateway."""
@@ -172,6 +200,13 @@ class System:
         )
 
     def start(self) -> None:
+        """Broker, topics, migrations and every process, overlapped where nothing depends.
+
+        The gateway starts first (it needs neither a database nor the broker); topics are
+        created in a thread while the databases are migrated here; each service's API starts
+        as soon as its database is migrated, the workers once the topics exist too. The
+        processes' own start-up (imports, group joins) then overlaps the rest.
+        """
         started = time.monotonic()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         bootstrap = self.kafka_bootstrap or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -188,20 +223,22 @@ class System:
             self.progress(f"using the broker at {bootstrap}")
         self.kafka_bootstrap = bootstrap
         env = self._env(bootstrap)
-        self.progress("creating topics from the registry")
-        from tandem_kit.kafka import ensure_topics
-
-        asyncio.run(ensure_topics(KafkaSettings(bootstrap_servers=bootstrap)))
-        self._migrate(env)
         self._define(env)
-        for process in self.processes.values():
-            process.start()
+        self.processes["gateway"].start()
+        self.progress("creating topics from the registry")
+        topics = _Background(lambda: _create_topics(bootstrap))
+        self._migrate(env, then=lambda service: self.processes[f"{service}-api"].start())
+        topics.result()
+        self.progress("topics created")
+        for service in SERVICES:
+            self.processes[f"{service}-worker"].start()
         self.progress(f"started {len(self.processes)} processes; waiting until each is ready")
         self.wait_ready(list(self.processes))
         self.progress(f"all ready in {time.monotonic() - started:.1f}s")
 
-    def _migrate(self, env: dict[str, str]) -> None:
-        """Upgrade each service database in this process (no extra interpreter start-ups)."""
+    def _migrate(self, env: dict[str, str], then: Callable[[str], None] = lambda _s: None) -> None:
+        """Upgrade each service database in this process (no extra interpreter start-ups);
+        ``then(service)`` runs as soon as that service's database is at the latest revision."""
         import importlib
 
         from tandem_kit.migrations import upgrade
@@ -215,6 +252,7 @@ class System:
             )
             asyncio.run(upgrade(url, definition.migrations))
             self.progress(f"  {service} database is at the latest revision")
+            then(service)
 
     def wait_ready(self, names: list[str]) -> None:
         deadline = time.monotonic() + self.settings.ready_timeout_s
