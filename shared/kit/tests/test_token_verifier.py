@@ -87,9 +87,15 @@ def test_a_cache_size_of_zero_remembers_nothing():
 class _Jwks(BaseHTTPRequestHandler):
     published: list[tuple[str, rsa.RSAPrivateKey]] = []
     fetches = 0
+    down = False
 
     def do_GET(self):
         type(self).fetches += 1
+        if self.down:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         keys = []
         for kid, key in self.published:
             jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
@@ -110,6 +116,7 @@ class _Jwks(BaseHTTPRequestHandler):
 def idp():
     _Jwks.published = [("old", OLD_KEY)]
     _Jwks.fetches = 0
+    _Jwks.down = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -177,3 +184,30 @@ async def test_authenticate_answers_a_remembered_jwks_token_without_a_fetch(idp)
     assert (await verifier.authenticate(token)).subject == "idp|7"
     assert (await verifier.authenticate(token)).roles == frozenset({"buyer"})
     assert _Jwks.fetches == 1
+
+
+def test_publishing_an_empty_key_set_revokes_every_key(idp):
+    verifier = _verifier(idp, jwks_cache_s=60, jwks_min_refresh_s=0)
+    verifier.keys._clock = clock = Clock()
+    token = _signed(OLD_KEY, "old")
+    assert verifier.verify(token).subject == "idp|7"
+    _Jwks.published = []  # the identity provider withdraws every key
+    clock.now += 61
+    assert verifier.remembered(token) is None
+    with pytest.raises(HTTPException) as refused:
+        verifier.verify(token)
+    assert refused.value.status_code == 401
+
+
+def test_known_keys_outlive_an_unreachable_jwks_only_up_to_the_stale_limit(idp):
+    verifier = _verifier(idp, jwks_cache_s=60, jwks_min_refresh_s=0, jwks_max_stale_s=600)
+    verifier.keys._clock = clock = Clock()
+    token = _signed(OLD_KEY, "old")
+    assert verifier.verify(token).subject == "idp|7"
+    _Jwks.down = True
+    clock.now += 61  # set out of date, endpoint down: the known key still verifies
+    assert verifier.verify(_signed(OLD_KEY, "old")).subject == "idp|7"
+    clock.now += 600  # down for longer than jwks_max_stale_s: fail closed
+    with pytest.raises(HTTPException) as refused:
+        verifier.verify(_signed(OLD_KEY, "old"))
+    assert refused.value.status_code == 401

@@ -3,6 +3,8 @@
 import asyncio
 from types import SimpleNamespace
 
+import pytest
+
 from tandem_procurement.streams.app import _ChangelogBuffer
 
 
@@ -47,3 +49,12 @@ async def test_drain_waits_for_what_was_queued_before_it_and_not_for_later_recor
         assert channel.published == [0, 1, 2]  # done without waiting for 3..5
     finally:
         pumping.cancel()
+
+
+async def test_drain_fails_instead_of_waiting_when_the_buffer_has_stopped():
+    buffer = _ChangelogBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    buffer.put(record(Channel(), 0))  # nobody will ever send it
+    buffer._stopped.set()  # what stopping the service sets first
+    with pytest.raises(RuntimeError, match="1 record"):
+        await asyncio.wait_for(buffer.drain(), timeout=5)

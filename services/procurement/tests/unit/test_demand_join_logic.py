@@ -207,3 +207,24 @@ def test_reprocessing_a_version_after_a_crash_emits_its_removed_lines_again():
     removed = [r for sku, r in again if sku == "B"]
     assert removed and removed[0]["open"] == "0" and removed[0]["v"] == 3
     assert order_records(HISTORY[0], entry) == ([], None)  # a stale version: nothing
+
+
+def test_a_moved_line_is_zeroed_on_its_old_sku_again_when_its_version_is_handled_again():
+    first = snapshot(O1, 2, "confirmed", [(L1, "A", "10")])
+    moved = snapshot(O1, 3, "confirmed", [(L1, "B", "10")])
+    _, entry = order_records(first, None)
+    records, entry = order_records(moved, entry)
+    assert [(sku, r["open"], r["moved"]) for sku, r in records] == [
+        ("B", "10", False),
+        ("A", "0", True),
+    ]
+    # A crash after the entry reached the changelog, before the records left: the version is
+    # handled again from the new entry, and the old SKU still gets its zero.
+    again, _ = order_records(moved, entry)
+    assert [(sku, r["open"], r["moved"]) for sku, r in again] == [
+        ("B", "10", False),
+        ("A", "0", True),
+    ]
+    # Removed altogether later: zero on every SKU it was ever on, no longer "moved".
+    gone, _ = order_records(snapshot(O1, 4, "confirmed", []), entry)
+    assert sorted((sku, r["moved"]) for sku, r in gone) == [("A", False), ("B", False)]

@@ -67,11 +67,13 @@ class SigningKeys:
         url: str,
         lifespan_s: float,
         min_refresh_s: float,
+        max_stale_s: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = jwt.PyJWKClient(url, cache_jwk_set=False)
         self.lifespan_s = lifespan_s
         self.min_refresh_s = min_refresh_s
+        self.max_stale_s = max_stale_s
         self._clock = clock
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
@@ -104,13 +106,21 @@ class SigningKeys:
                 return  # another lookup has just fetched (or failed to)
             self._tried_at = now
             try:
-                found = self._client.get_signing_keys(refresh=True)
+                published = self._client.get_jwk_set(refresh=True).keys
+            except jwt.PyJWKSetError:
+                published = []  # a set without usable keys: every key is revoked
             except jwt.PyJWKClientError:
                 if self._fetched_at is None:
                     raise
-                log.warning("could not fetch the JWKS; keeping the keys known", exc_info=True)
+                if now - self._fetched_at > self.max_stale_s:
+                    log.error("the JWKS has been unreachable too long; no key is trusted now")
+                    self._keys = {}
+                else:
+                    log.warning("could not fetch the JWKS; keeping the keys known", exc_info=True)
                 return
-            self._keys = {k.key_id: k.key for k in found if k.key_id}
+            self._keys = {
+                k.key_id: k.key for k in published if k.key_id and k.public_key_use in ("sig", None)
+            }
             self._fetched_at = now
 
 
@@ -127,7 +137,12 @@ class TokenVerifier:
         self.settings = settings
         self._clock = clock
         self.keys = (
-            SigningKeys(settings.jwks_url, settings.jwks_cache_s, settings.jwks_min_refresh_s)
+            SigningKeys(
+                settings.jwks_url,
+                settings.jwks_cache_s,
+                settings.jwks_min_refresh_s,
+                settings.jwks_max_stale_s,
+            )
             if settings.jwks_url
             else None
         )
@@ -162,7 +177,10 @@ class TokenVerifier:
             return None
         if self.keys is not None and not (self.keys.fresh and self.keys.published(hit.kid)):
             return None  # check again against the keys fetched now
-        self._verified.move_to_end(token)
+        try:
+            self._verified.move_to_end(token)
+        except KeyError:  # evicted meanwhile by a check running in a thread: still valid
+            pass
         return hit.principal
 
     def _decode(self, token: str) -> _Verified:

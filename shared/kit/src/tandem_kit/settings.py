@@ -68,6 +68,11 @@ class AuthSettings(BaseSettings):
     jwks_min_refresh_s: float = Field(
         default=10.0, ge=0, description="fetch the JWKS at most this often (unknown key ids)"
     )
+    jwks_max_stale_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="while the JWKS URL cannot be reached, known keys stay trusted this long",
+    )
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> AuthSettings:

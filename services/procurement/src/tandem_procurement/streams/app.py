@@ -83,11 +83,22 @@ class _ChangelogBuffer(ProducerBuffer):
             self._handed.set()
 
     async def drain(self) -> None:
-        """Wait until every record queued before this call is in the client's hands."""
+        """Wait until every record queued before this call is in the client's hands.
+
+        Raises when the buffer stopped or crashed first: the commit waiting on it must fail
+        (its events are handled again), never hang or pass with records unsent.
+        """
         target = self.queued
         while self.handed < target:
+            if self.should_stop or self.crashed:
+                raise RuntimeError(
+                    f"changelog buffer stopped with {target - self.handed} record(s) unsent"
+                )
             self._handed.clear()
-            await self._handed.wait()
+            try:
+                await asyncio.wait_for(self._handed.wait(), timeout=0.1)
+            except TimeoutError:
+                continue
 
 
 class _Producer(faust_kafka.Producer):
@@ -244,6 +255,11 @@ def build_demand_join(
             records, entry = order_records(order, orders_table.get(key))
             for sku, record in records:
                 await by_sku.send(key=sku.encode(), value=record)
+                if record["moved"]:
+                    # The line lives on under its new SKU, in this same version: a second
+                    # output of that version could reach readers first (outputs of one event
+                    # leave in no set order) and hide the line's real quantity.
+                    continue
                 # The per-line output needs nothing from the SKU side: it leaves from here, in
                 # the order's own key and sequence, one hop earlier.
                 message = own.OrderLineDemandChanged(

@@ -55,10 +55,12 @@ def cover_key(sku: str, requisition_id: str) -> str:
 def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]], dict | None]:
     """Records per SKU for one order snapshot, and the order table's new entry.
 
-    ``known`` is the order table's entry ({"v": version, "lines": {line_id: sku}} with every
-    line the order ever had, on its latest SKU). A stale version yields nothing; the same
-    version is re-emitted in full, removed lines included (both readers drop duplicates), so a
-    crash between the two steps loses nothing.
+    ``known`` is the order table's entry ({"v": version, "lines": {line_id: [sku, ...]}} with
+    every line the order ever had and every SKU each was ever on). A stale version yields
+    nothing; the same version is re-emitted in full, removed lines and lines moved away from a
+    SKU included (both readers drop duplicates): the entry reaches the changelog before the
+    records leave, so a crash between the two steps must find them again from the entry.
+    A record with ``"moved": True`` zeroes a line on a SKU it has left; the line itself lives on.
     """
     if known is not None and order.version < known["v"]:
         return [], None
@@ -67,7 +69,7 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
     current: dict[str, str] = {}
     order_id = str(order.order_id)
 
-    def gone(line_id: str, sku: str) -> tuple[str, dict]:
+    def zero(line_id: str, sku: str, *, moved: bool) -> tuple[str, dict]:
         return sku, {
             "kind": "line",
             "order_id": order_id,
@@ -78,6 +80,7 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
             "ordered": "0",
             "open": "0",
             "requested_date": None,
+            "moved": moved,
         }
 
     for line in order.lines:
@@ -97,14 +100,19 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
                     "requested_date": (
                         line.requested_date.isoformat() if line.requested_date else None
                     ),
+                    "moved": False,
                 },
             )
         )
-    previous: dict[str, str] = dict((known or {}).get("lines") or {})
-    for line_id, sku in previous.items():
-        if current.get(line_id) != sku:  # removed from the order, or moved to another SKU
-            records.append(gone(line_id, sku))
-    return records, {"v": order.version, "lines": {**previous, **current}}
+    seen: dict[str, list[str]] = {k: list(v) for k, v in ((known or {}).get("lines") or {}).items()}
+    for line_id, skus in seen.items():
+        for sku in skus:
+            if current.get(line_id) != sku:  # removed from the order, or moved to another SKU
+                records.append(zero(line_id, sku, moved=line_id in current))
+    for line_id, sku in current.items():
+        if sku not in seen.setdefault(line_id, []):
+            seen[line_id].append(sku)
+    return records, {"v": order.version, "lines": seen}
 
 
 def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
