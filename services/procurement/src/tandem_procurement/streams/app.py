@@ -1,7 +1,7 @@
 """The Faust demand join: sales-order lines x requisition coverage, co-partitioned by SKU.
 
 Topics: ``sales.orders.v1`` (keyed by order id) and ``procurement.requisitions.v1`` (keyed by
-requisition id) are re-keyed by SKU into ``procurement-demand-by-sku``. The order side publishes
+requisition id) are re-keyed by SKU into ``<app id>-demand-by-sku``. The order side publishes
 ``OrderLineDemandChanged`` (procurement.order-demand.v1, keyed by order id) as it splits an
 order; one agent owns the SKU side's fact tables and publishes ``NetDemandChanged``
 (procurement.demand.v1, keyed by SKU). Outputs are state. Records are CloudEvents in binary
@@ -31,7 +31,7 @@ from tandem_procurement.streams.join import DemandJoin, coverage_records, order_
 log = logging.getLogger(__name__)
 
 APP_ID = "procurement-demand-join"
-BY_SKU_TOPIC = "procurement-demand-by-sku"
+BY_SKU_SUFFIX = "demand-by-sku"  # the internal topic is "<app id>-demand-by-sku"
 PARTITIONS = 6
 
 
@@ -210,7 +210,9 @@ def build_demand_join(
     demand_topic = app.topic(own.DEMAND.name, partitions=own.DEMAND.partitions, **raw)
     line_topic = app.topic(own.ORDER_DEMAND.name, partitions=own.ORDER_DEMAND.partitions, **raw)
     by_sku = app.topic(
-        BY_SKU_TOPIC,
+        # Per app id, as Faust names its own internal topics: a replay under a new app id must
+        # not read (and count) the live join's records, nor the live join the replay's.
+        f"{app_id}-{BY_SKU_SUFFIX}",
         partitions=PARTITIONS,
         key_type=bytes,
         key_serializer="raw",
@@ -232,8 +234,7 @@ def build_demand_join(
     async def recovered() -> None:
         demand.invalidate()  # totals come back from the recovered facts at the next record
 
-    lines_table.on_recover(recovered)
-    covers_table.on_recover(recovered)
+    lines_table.on_recover(recovered)  # recovery calls every table's callbacks: once is enough
 
     def _decode(topic: Any, event: faust.EventT) -> Envelope | None:
         headers = list(event.headers.items()) if isinstance(event.headers, dict) else event.headers
