@@ -1,19 +1,16 @@
 """The token verifier remembers tokens that passed, but never past their expiry or their key."""
 
-import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import HTTPException
-from jwt.algorithms import RSAAlgorithm
 
 from tandem_kit.auth import TokenVerifier
 from tandem_kit.settings import AuthSettings
+from tandem_kit.testing.jwks import jwks_server
 
 OLD_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 NEW_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -84,47 +81,10 @@ def test_a_cache_size_of_zero_remembers_nothing():
     assert verifier.remembered(token) is None
 
 
-class _Jwks(BaseHTTPRequestHandler):
-    published: list[tuple[str, rsa.RSAPrivateKey]] = []
-    fetches = 0
-    down = False
-
-    def do_GET(self):
-        type(self).fetches += 1
-        if self.down:
-            self.send_response(503)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        keys = []
-        for kid, key in self.published:
-            jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-            jwk.update(kid=kid, use="sig", alg="RS256")
-            keys.append(jwk)
-        body = json.dumps({"keys": keys}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def idp():
-    _Jwks.published = [("old", OLD_KEY)]
-    _Jwks.fetches = 0
-    _Jwks.down = False
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with jwks_server(("old", OLD_KEY, "RS256")) as server:
+        yield server
 
 
 def _signed(key, kid: str) -> str:
@@ -146,13 +106,13 @@ def _verifier(url: str, **settings) -> TokenVerifier:
 
 
 def test_tokens_of_a_key_taken_out_of_the_jwks_are_refused_after_the_next_fetch(idp):
-    verifier = _verifier(idp, jwks_cache_s=60, jwks_min_refresh_s=0)
+    verifier = _verifier(idp.url, jwks_cache_s=60, jwks_min_refresh_s=0)
     assert verifier.keys is not None
     verifier.keys._clock = clock = Clock()
     token = _signed(OLD_KEY, "old")
     assert verifier.verify(token).subject == "idp|7"
     assert verifier.remembered(token) is not None
-    _Jwks.published = [("new", NEW_KEY)]  # the identity provider rotates its key
+    idp.keys = [("new", NEW_KEY, "RS256")]  # the identity provider rotates its key
     clock.now += 61  # the key set we hold is now older than jwks_cache_s
     assert verifier.remembered(token) is None
     with pytest.raises(HTTPException) as refused:
@@ -162,36 +122,36 @@ def test_tokens_of_a_key_taken_out_of_the_jwks_are_refused_after_the_next_fetch(
 
 
 def test_a_token_naming_a_new_key_fetches_the_jwks_at_once(idp):
-    verifier = _verifier(idp, jwks_cache_s=3600, jwks_min_refresh_s=0)
+    verifier = _verifier(idp.url, jwks_cache_s=3600, jwks_min_refresh_s=0)
     assert verifier.verify(_signed(OLD_KEY, "old")).subject == "idp|7"
-    _Jwks.published = [("old", OLD_KEY), ("new", NEW_KEY)]
+    idp.keys = [("old", OLD_KEY, "RS256"), ("new", NEW_KEY, "RS256")]
     assert verifier.verify(_signed(NEW_KEY, "new")).subject == "idp|7"
-    assert _Jwks.fetches == 2
+    assert idp.fetches == 2
 
 
 def test_unknown_key_ids_do_not_make_every_request_fetch_the_jwks(idp):
-    verifier = _verifier(idp, jwks_cache_s=3600, jwks_min_refresh_s=60)
+    verifier = _verifier(idp.url, jwks_cache_s=3600, jwks_min_refresh_s=60)
     assert verifier.verify(_signed(OLD_KEY, "old")).subject == "idp|7"
     for attempt in range(3):
         with pytest.raises(HTTPException):
             verifier.verify(_signed(NEW_KEY, f"made-up-{attempt}"))
-    assert _Jwks.fetches == 1
+    assert idp.fetches == 1
 
 
 async def test_authenticate_answers_a_remembered_jwks_token_without_a_fetch(idp):
-    verifier = _verifier(idp, jwks_cache_s=3600, jwks_min_refresh_s=0)
+    verifier = _verifier(idp.url, jwks_cache_s=3600, jwks_min_refresh_s=0)
     token = _signed(OLD_KEY, "old")
     assert (await verifier.authenticate(token)).subject == "idp|7"
     assert (await verifier.authenticate(token)).roles == frozenset({"buyer"})
-    assert _Jwks.fetches == 1
+    assert idp.fetches == 1
 
 
 def test_publishing_an_empty_key_set_revokes_every_key(idp):
-    verifier = _verifier(idp, jwks_cache_s=60, jwks_min_refresh_s=0)
+    verifier = _verifier(idp.url, jwks_cache_s=60, jwks_min_refresh_s=0)
     verifier.keys._clock = clock = Clock()
     token = _signed(OLD_KEY, "old")
     assert verifier.verify(token).subject == "idp|7"
-    _Jwks.published = []  # the identity provider withdraws every key
+    idp.keys = []  # the identity provider withdraws every key
     clock.now += 61
     assert verifier.remembered(token) is None
     with pytest.raises(HTTPException) as refused:
@@ -200,11 +160,11 @@ def test_publishing_an_empty_key_set_revokes_every_key(idp):
 
 
 def test_known_keys_outlive_an_unreachable_jwks_only_up_to_the_stale_limit(idp):
-    verifier = _verifier(idp, jwks_cache_s=60, jwks_min_refresh_s=0, jwks_max_stale_s=600)
+    verifier = _verifier(idp.url, jwks_cache_s=60, jwks_min_refresh_s=0, jwks_max_stale_s=600)
     verifier.keys._clock = clock = Clock()
     token = _signed(OLD_KEY, "old")
     assert verifier.verify(token).subject == "idp|7"
-    _Jwks.down = True
+    idp.down = True
     clock.now += 61  # set out of date, endpoint down: the known key still verifies
     assert verifier.verify(_signed(OLD_KEY, "old")).subject == "idp|7"
     clock.now += 600  # down for longer than jwks_max_stale_s: fail closed

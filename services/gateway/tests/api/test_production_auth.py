@@ -1,58 +1,28 @@
 """Production auth: RS256/ES256 tokens checked against keys from a JWKS URL (served locally)."""
 
-import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import ValidationError
 
 from tandem_gateway.main import create_app
 from tandem_gateway.settings import GatewaySettings
 from tandem_kit.settings import AuthSettings
+from tandem_kit.testing.jwks import jwks_server
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
 IMPOSTOR = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _jwks() -> bytes:
-    rsa_jwk = json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key()))
-    ec_jwk = json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key()))
-    rsa_jwk.update(kid="rsa-1", use="sig", alg="RS256")
-    ec_jwk.update(kid="ec-1", use="sig", alg="ES256")
-    return json.dumps({"keys": [rsa_jwk, ec_jwk]}).encode()
-
-
-class _JWKS(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = _jwks()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def jwks_url():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _JWKS)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with jwks_server(("rsa-1", RSA_KEY, "RS256"), ("ec-1", EC_KEY, "ES256")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
