@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import faust
-from faust.transport.drivers import aiokafka as faust_kafka
-from faust.transport.producer import ProducerBuffer
 
 from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 from tandem_kit.settings import KafkaSettings
+from tandem_kit.streams import KafkaApp
 from tandem_procurement.streams.join import DemandJoin, coverage_records, order_records
 
 log = logging.getLogger(__name__)
@@ -33,127 +31,6 @@ log = logging.getLogger(__name__)
 APP_ID = "procurement-demand-join"
 BY_SKU_SUFFIX = "demand-by-sku"  # the internal topic is "<app id>-demand-by-sku"
 PARTITIONS = 6
-
-
-def _consumer_thread(fetch_max_wait_ms: int) -> type:
-    class ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
-        """Faust fixes fetch_max_wait_ms at 1500; the broker's latency setting applies instead."""
-
-        def _create_worker_consumer(self, transport):  # type: ignore[no-untyped-def]
-            consumer = super()._create_worker_consumer(transport)
-            consumer._fetch_max_wait_ms = fetch_max_wait_ms
-            return consumer
-
-    return ConsumerThread
-
-
-def _transport(fetch_max_wait_ms: int) -> type:
-    thread = _consumer_thread(fetch_max_wait_ms)
-
-    class Consumer(faust_kafka.Consumer):
-        def _new_consumer_thread(self):  # type: ignore[no-untyped-def]
-            return thread(self, loop=self.loop, beacon=self.beacon)
-
-    class Transport(faust_kafka.Transport):
-        pass
-
-    Transport.Consumer = Consumer
-    Transport.Producer = _Producer
-    return Transport
-
-
-class _ChangelogBuffer(ProducerBuffer):
-    """Faust's buffer of table changelog records, counting what it has handed to the client."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.queued = 0
-        self.handed = 0
-        self._handed = asyncio.Event()
-
-    def put(self, fut: Any) -> None:
-        self.queued += 1
-        super().put(fut)
-
-    async def _send_pending(self, fut: Any) -> None:
-        try:
-            await super()._send_pending(fut)
-        finally:
-            self.handed += 1
-            self._handed.set()
-
-    async def drain(self) -> None:
-        """Wait until every record queued before this call is in the client's hands.
-
-        Raises when the buffer stopped or crashed first: the commit waiting on it must fail
-        (its events are handled again), never hang or pass with records unsent.
-        """
-        target = self.queued
-        while self.handed < target:
-            if self.should_stop or self.crashed:
-                raise RuntimeError(
-                    f"changelog buffer stopped with {target - self.handed} record(s) unsent"
-                )
-            self._handed.clear()
-            try:
-                await asyncio.wait_for(self._handed.wait(), timeout=0.1)
-            except TimeoutError:
-                continue
-
-
-class _Producer(faust_kafka.Producer):
-    """Faust's producer with a flush that a commit can rely on.
-
-    Faust flushes the producer before it commits offsets, so that a table change is in the
-    changelog before its event counts as done. Its buffer flush gives up after 0.1 s without a
-    send, and otherwise waits until the buffer is empty, which never happens while a backlog
-    keeps the agents writing. The first let a commit pass records still unsent (after a crash
-    the recovered table missed changes whose events were committed); the second held every
-    commit, and the outputs attached to it, until the backlog was gone. This flush waits for
-    exactly what was queued before it, then for the client's in-flight batches.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.app.conf.producer_threaded:
-            raise ValueError("the demand join's producer is not threaded")
-        buffer = _ChangelogBuffer(loop=self.loop, beacon=self.beacon)
-        buffer.app = self.app
-        self.buffer = buffer
-
-    async def flush(self) -> None:
-        await cast(_ChangelogBuffer, self.buffer).drain()
-        if self._producer is not None:
-            await self._producer.flush()
-
-
-class DemandJoinApp(faust.App):
-    fetch_max_wait_ms: int = 10
-
-    def _new_transport(self):  # type: ignore[no-untyped-def]
-        return _transport(self.fetch_max_wait_ms)(self.conf.broker_consumer, self)
-
-
-def _credentials(kafka: KafkaSettings) -> Any:
-    if kafka.security_protocol == "PLAINTEXT":
-        return None
-    context = None
-    if kafka.security_protocol in ("SSL", "SASL_SSL"):
-        context = ssl.create_default_context(
-            cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None
-        )
-        if kafka.ssl_certfile:
-            context.load_cert_chain(
-                str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
-            )
-    if kafka.security_protocol == "SSL":
-        return faust.SSLCredentials(context)
-    return faust.SASLCredentials(
-        username=kafka.sasl_username,
-        password=kafka.sasl_password.get_secret_value() if kafka.sasl_password else None,
-        mechanism=kafka.sasl_mechanism,
-        ssl_context=context,
-    )
 
 
 def build_demand_join(
@@ -166,37 +43,22 @@ def build_demand_join(
     """A Faust app running the demand join; broker and latency settings from ``kafka``."""
     if not app_id.startswith("procurement-"):
         raise ValueError("procurement Faust app ids start with 'procurement-'")
-    session = kafka.session_timeout_ms / 1000
     (datadir / app_id).mkdir(parents=True, exist_ok=True)
-    app = DemandJoinApp(
+    app = KafkaApp(
         app_id,
-        broker=[f"kafka://{s.strip()}" for s in kafka.bootstrap_servers.split(",")],
-        broker_credentials=_credentials(kafka),
-        broker_client_id=f"{kafka.client_id_prefix}-{app_id}",
-        broker_session_timeout=session,
-        # As the kit's consumers (aiokafka's default): a dead member delays a rebalance by the
-        # session timeout, not Faust's 60 s default.
-        broker_rebalance_timeout=session,
-        broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
-        broker_request_timeout=max(kafka.request_timeout_ms / 1000, session + 1),
+        kafka=kafka,
         # At least once without transactions: every send made while handling an event is
         # attached to its source offset, published at commit, and the commit waits for the
         # broker's ack, so a send lost in a crash or rebalance is redone, never skipped.
         # Commit often: outputs leave only at commit time.
         stream_publish_on_commit=True,
         broker_commit_interval=0.05,
-        processing_guarantee="at_least_once",
-        producer_acks=-1,
         store="memory://",
         topic_partitions=PARTITIONS,
-        topic_replication_factor=kafka.replication_factor,
-        topic_allow_declare=kafka.create_topics,
-        consumer_auto_offset_reset="earliest",
         web_enabled=False,
         datadir=str(datadir / app_id),
         table_cleanup_interval=3600,
     )
-    app.fetch_max_wait_ms = kafka.fetch_max_wait_ms
     raw = {
         "key_type": bytes,
         "value_type": bytes,

@@ -35,10 +35,10 @@ from tandem_contracts.consumers import group
 from tandem_contracts.envelope import ContractViolation
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import KafkaSettings
+from tandem_kit.streams import KafkaApp
 from tandem_supplier.domain import performance
 from tandem_supplier.domain.scoring import ScoreResult, ScoringPolicy, score
 from tandem_supplier.streams.facts import TOPICS, decode_fact, encode_fact, to_fact
-from tandem_supplier.streams.faust_kafka import KafkaApp
 
 log = logging.getLogger("tandem.supplier.performance")
 
@@ -114,6 +114,10 @@ def build_performance_stream(
         # commit and the commit waits for them: nothing is skipped after a crash or rebalance.
         stream_publish_on_commit=True,
         broker_commit_interval=0.1,
+        # As before the kit took over the wiring: internal topics are always declared, and a
+        # rebalance waits up to twice the session for the members.
+        topic_allow_declare=True,
+        broker_rebalance_timeout=max(kafka.session_timeout_ms / 1000 * 2, 10.0),
     )
     source = app.topic(
         *(t.name for t in declared.topics), key_type=bytes, value_type=bytes,

@@ -1,0 +1,126 @@
+"""The kit's Faust wiring: a producer flush that commits can rely on, true changelog end offsets."""
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pydantic import SecretStr
+
+from tandem_kit.settings import KafkaSettings
+from tandem_kit.streams import KafkaApp, _ChangelogBuffer, true_end_offsets
+from tandem_kit.testing.plugin import unique
+
+
+class Channel:
+    """Publishes only when the test releases a record, as a slow or busy client would."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Semaphore(0)
+        self.published: list[int] = []
+
+    async def publish_message(self, fut, wait=False):
+        await self.release.acquire()
+        self.published.append(fut.n)
+
+
+def record(channel: Channel, n: int):
+    return SimpleNamespace(n=n, message=SimpleNamespace(channel=channel))
+
+
+async def test_drain_waits_for_what_was_queued_before_it_and_not_for_later_records():
+    buffer = _ChangelogBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    channel = Channel()
+    for n in range(3):
+        buffer.put(record(channel, n))
+
+    async def pump():  # what the buffer's own task does
+        while True:
+            await buffer._send_pending(await buffer.pending.get())
+
+    pumping = asyncio.create_task(pump())
+    try:
+        drained = asyncio.create_task(buffer.drain())
+        channel.release.release()
+        await asyncio.sleep(0.3)  # Faust's own flush gives up after 0.1 s without a send
+        assert not drained.done() and channel.published == [0]
+        for n in range(3, 6):  # the agents keep writing while the commit waits
+            buffer.put(record(channel, n))
+        channel.release.release()
+        channel.release.release()
+        await asyncio.wait_for(drained, timeout=5)
+        assert channel.published == [0, 1, 2]  # done without waiting for 3..5
+    finally:
+        pumping.cancel()
+
+
+async def test_drain_fails_instead_of_waiting_when_the_buffer_has_stopped():
+    buffer = _ChangelogBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    buffer.put(record(Channel(), 0))  # nobody will ever send it
+    buffer._stopped.set()  # what stopping the service sets first
+    with pytest.raises(RuntimeError, match="1 record"):
+        await asyncio.wait_for(buffer.drain(), timeout=5)
+
+
+async def test_end_offsets_are_checked_against_the_records_themselves(kafka_settings):
+    """The embedded broker reports a multi-record last batch's base offset + 1 as the end."""
+    topic = unique("kit-ends")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_settings.bootstrap_servers, acks="all", linger_ms=50
+    )
+    await producer.start()
+    try:
+        await (await producer.send(topic, b"a", partition=1))
+        sent = [await producer.send(topic, b"%d" % n, partition=0) for n in range(5)]
+        await producer.flush()  # one batch of five on partition 0
+        assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
+    finally:
+        await producer.stop()
+    parts = [TopicPartition(topic, p) for p in range(3)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        reported = await consumer.end_offsets(parts)
+    finally:
+        await consumer.stop()
+    assert reported[parts[0]] <= 5  # 1 on the embedded broker, 5 on Kafka
+
+    ends = await true_end_offsets(kafka_settings, reported, client_id="kit-test")
+
+    assert ends == {parts[0]: 5, parts[1]: 1, parts[2]: 0}
+
+
+async def test_end_offsets_of_empty_partitions_are_taken_as_reported_without_reading():
+    unreachable = KafkaSettings(bootstrap_servers="127.0.0.1:1")  # no client may be started
+    tp = TopicPartition("t", 0)
+    assert await true_end_offsets(unreachable, {tp: 0}, client_id="kit-test") == {tp: 0}
+
+
+def test_the_app_takes_broker_credentials_and_timeouts_from_the_settings():
+    settings = KafkaSettings(
+        bootstrap_servers="k1:9092, k2:9092",
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="join",
+        sasl_password=SecretStr("secret"),
+        session_timeout_ms=6000,
+        fetch_max_wait_ms=25,
+    )
+    app = KafkaApp("kit-test-app", kafka=settings, broker_commit_interval=0.05)
+    assert [str(url) for url in app.conf.broker] == ["kafka://k1:9092", "kafka://k2:9092"]
+    assert app.conf.broker_credentials.username == "join"
+    assert app.conf.broker_credentials.mechanism.value == "SCRAM-SHA-512"
+    assert app.conf.broker_session_timeout == 6.0
+    assert app.conf.broker_rebalance_timeout == 6.0
+    assert app.conf.broker_commit_interval == 0.05
+    assert app.conf.processing_guarantee.value == "at_least_once"
+    assert app.kafka.fetch_max_wait_ms == 25
