@@ -134,14 +134,6 @@ async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_d
     await again.stop()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 6 left open): after a graceful stop (SIGTERM) and restart of the "
-    "join process, about one run in three the join misses some changes of a SKU (its table "
-    "lacks order lines it had handled), on the embedded broker. The first design of the join "
-    "fails this test as well; a SIGKILL restart (test_worker_restarts.py) is exact. The test "
-    "still runs and reports XPASS when exact.",
-)
 async def test_a_restarted_join_recovers_its_tables_and_stays_exact(kafka, tmp_path):
     history = order_history(orders=30, seed=5)
     half = len(history) // 2

@@ -100,14 +100,6 @@ async def snapshot(uow):
     return net, lines, covered
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect (issue 6 left open): the join can miss changes of a SKU across a "
-    "restart (see test_demand_join_stream.py's graceful-restart test): demand per line and "
-    "requisitions end exact, but now and then the published net demand of one SKU does not "
-    "(seen once in three CI runs after the join's rewrite; 12 of 12 exact in local runs under a "
-    "CPU burner). The test still runs and reports XPASS when exact.",
-)
 async def test_killing_the_worker_mid_stream_keeps_demand_exact(
     kafka, database, sqlite_url, tmp_path
 ):
