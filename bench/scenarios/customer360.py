@@ -6,11 +6,14 @@ Baseline: one direct read of the same customer from the customer service's own p
 
 from __future__ import annotations
 
+import statistics
+
 import httpx
 
-from bench import api
+from bench import api, profiling
 from bench.context import Context
 from bench.load import Errors, bounded, closed_loop
+from bench.procs import CpuMeter
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread
 
@@ -55,6 +58,12 @@ def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str], whole: b
     return op
 
 
+def _keep(into: dict[str, list[float]], meter: CpuMeter, run: LatencyRun) -> None:
+    """Every answered request (a partial 360 too) costs CPU: it counts in the per-request CPU."""
+    for name, ms in meter.per_operation(run.completed + run.errors).items():
+        into.setdefault(name, []).append(ms)
+
+
 def _describe(run: LatencyRun) -> str:
     if not run.completed:
         return f"no request succeeded, errors {run.errors}"
@@ -86,6 +95,9 @@ async def run(ctx: Context) -> None:
         system_runs: list[LatencyRun] = []
         base_runs: list[LatencyRun] = []
         sys_errors, base_errors = Errors(), Errors()
+        sys_cpu: dict[str, list[float]] = {}  # CPU ms per request, per process
+        base_cpu: dict[str, list[float]] = {}
+        customer_api = {k: v for k, v in ctx.system.pids().items() if k == "customer-api"}
         # Warm-up (connections, caches): not measured.
         warm = {"clients": p.c360_clients, "max_ops": 2 * p.c360_clients,
                 "max_seconds": min(5.0, p.c360_seconds)}
@@ -93,20 +105,46 @@ async def run(ctx: Context) -> None:
         if missing is None:
             await closed_loop(system_op, **warm)
         for r in range(p.runs):
+            meter = CpuMeter(customer_api)
             result = await closed_loop(
                 base_op, clients=p.c360_clients, max_ops=p.c360_requests,
                 max_seconds=p.c360_seconds, errors=base_errors,
             )
+            _keep(base_cpu, meter, result)
             base_runs.append(result)
             ctx.progress(f"customer 360 run {r + 1}/{p.runs} baseline: {_describe(result)}")
             if missing is not None:
                 continue
+            pids = ctx.system.pids()
+            recorder = None
+            if r == 0 and ctx.profile_processes:
+                folder = ctx.results or ctx.workdir
+                stamp = f"{profiling.stamp(ctx.report.started_at)}-c360"
+                recorder = profiling.Recorder(ctx.profile_processes, folder, stamp)
+                for problem in recorder.start(pids, p.c360_seconds):
+                    ctx.progress(f"py-spy: {problem}")
+            meter = CpuMeter(pids)
             result = await closed_loop(
                 system_op, clients=p.c360_clients, max_ops=p.c360_requests,
                 max_seconds=p.c360_seconds, errors=sys_errors,
             )
+            _keep(sys_cpu, meter, result)
+            if recorder is not None:
+                profiling.show(ctx.progress, ctx.report.notes, recorder.finish(), " (c360)")
             system_runs.append(result)
             ctx.progress(f"customer 360 run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+
+    for label, cpu in (("tandem", sys_cpu), ("direct GET baseline", base_cpu)):
+        if cpu:
+            share = ", ".join(
+                f"{name} {statistics.median(values):.2f}"
+                for name, values in sorted(cpu.items(), key=lambda kv: -statistics.median(kv[1]))
+                if statistics.median(values) >= 0.01
+            )
+            total = sum(statistics.median(values) for values in cpu.values())
+            line = f"customer 360, {label}: CPU ms per request (median), total {total:.1f}: {share}"
+            ctx.report.notes.append(line)
+            ctx.progress(line)
 
     def spread(runs: list[LatencyRun], attr: str) -> Spread | None:
         values = [getattr(r, attr) for r in runs if r.completed]
