@@ -2,6 +2,7 @@
 
 Each calls exactly the read endpoints agreed in the cross-service interfaces, in parallel.
 Parts are the services' own JSON, unchanged, so a client sees the same data either way.
+The customer 360 reads the customer service's five parts through its one bundle endpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from tandem_gateway import aggregate
-from tandem_gateway.aggregate import Budget, Gathered, MissingPart, Part
+from tandem_gateway.aggregate import Budget, Bundle, Gathered, MissingPart, Part, Read
 from tandem_gateway.trace import TraceLine, compose_lines
 from tandem_gateway.upstream import identity_headers
 from tandem_kit.auth import CurrentPrincipal
@@ -71,7 +72,7 @@ class Dashboard(Partial):
     suppliers: Json = Field(description="suppliers by standing")
 
 
-async def _gather(request: Request, principal, view: str, parts: list[Part]) -> Gathered:
+async def _gather(request: Request, principal, view: str, parts: list[Read]) -> Gathered:
     settings = request.app.state.settings
     return await aggregate.gather(
         view,
@@ -88,16 +89,27 @@ def _partial(g: Gathered) -> dict[str, Any]:
     return {"complete": not g.missing, "missing": g.missing, "elapsed_ms": g.elapsed_ms}
 
 
-def customer_parts(customer_id: str, recent: int) -> list[Part]:
+def customer_parts(customer_id: str, recent: int) -> list[Read]:
     by = {"customer_id": customer_id}
+    # The customer service's five parts in one call, each as its own endpoint answers it:
+    # customers/{id}, contacts?customer_id, activities?customer_id&limit=recent,
+    # tickets?customer_id&open=true, customers/{id}/value.
+    account = Bundle(
+        "customer",
+        f"/api/v1/customers/{customer_id}/bundle",
+        (
+            Part("customer", "customer", "customers", primary=True),
+            Part("contacts", "customer", "contacts"),
+            Part("activities", "customer", "activities"),
+            Part("open_tickets", "customer", "tickets"),
+            Part("value", "customer", "customers"),
+        ),
+        params={"recent": str(recent)},
+    )
     return [
-        Part("customer", "customer", "customers", f"/api/v1/customers/{customer_id}", primary=True),
-        Part("contacts", "customer", "contacts", "/api/v1/contacts", by),
-        Part("activities", "customer", "activities", "/api/v1/activities", by | _n(recent)),
-        Part("open_tickets", "customer", "tickets", "/api/v1/tickets", by | {"open": "true"}),
+        account,
         Part("opportunities", "sales", "opportunities", "/api/v1/opportunities", by),
         Part("orders", "sales", "orders", "/api/v1/orders", by | _n(recent)),
-        Part("value", "customer", "customers", f"/api/v1/customers/{customer_id}/value"),
     ]
 
 

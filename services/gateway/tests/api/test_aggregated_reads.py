@@ -60,16 +60,20 @@ async def test_customer_360_calls_exactly_the_agreed_endpoints_and_returns_their
     assert body["value"]["tier"] == "silver"
     assert body["opportunities"]["items"][0]["stage"] == "proposal"
     assert [a["id"] for a in body["activities"]["items"]] == ["a2", "a1"]
-    calls = {(s, p, tuple(sorted(q.items()))) for s, p, q, _ in world.calls}
+    # The customer service's five parts come from its one bundle read (was five calls).
+    calls = {(s, p, tuple(sorted(q.multi_items()))) for s, p, q, _ in world.calls}
+    bundled = ("activities", "contacts", "open_tickets", "value")
     assert calls == {
-        ("customer", f"/api/v1/customers/{cid}", ()),
-        ("customer", "/api/v1/contacts", (("customer_id", cid),)),
-        ("customer", "/api/v1/activities", (("customer_id", cid), ("limit", "20"))),
-        ("customer", "/api/v1/tickets", (("customer_id", cid), ("open", "true"))),
-        ("customer", f"/api/v1/customers/{cid}/value", ()),
+        (
+            "customer",
+            f"/api/v1/customers/{cid}/bundle",
+            (*(("parts", p) for p in bundled), ("recent", "20")),
+        ),
         ("sales", "/api/v1/opportunities", (("customer_id", cid),)),
         ("sales", "/api/v1/orders", (("customer_id", cid), ("limit", "20"))),
     }
+    assert body["value"]["tier"] == "silver" and body["contacts"]["items"][0]["name"] == "Ann"
+    assert body["open_tickets"]["items"][0]["id"] == "t1"
     # The caller's identity and the correlation id reach every service.
     for _, _, _, headers in world.calls:
         assert headers["authorization"] == auth["Authorization"]
@@ -182,6 +186,48 @@ async def test_the_overall_deadline_bounds_the_answer_even_with_generous_part_ti
     }
 
 
+async def test_parts_a_bundle_leaves_out_are_named_with_the_services_reason(
+    world, gateway_client, bearer
+):
+    gw = await gateway_client()
+    world.bundle_leaves_out.update(open_tickets="forbidden", value="sideways")
+    r = await gw.get(f"/api/v1/customers/{world.customer_id}/360", headers=bearer())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["missing"] == [
+        {
+            "part": "open_tickets",
+            "service": "customer",
+            "reason": "forbidden",
+            "detail": "open_tickets left out",
+        },
+        {"part": "value", "service": "customer", "reason": "rejected", "detail": "value left out"},
+    ]
+    assert body["open_tickets"] is None and body["value"] is None
+    assert body["contacts"]["items"] and body["customer"]["name"] == "Initech"
+
+
+async def test_a_bundle_answering_without_a_part_names_it_as_invalid(
+    world, gateway_client, bearer, monkeypatch
+):
+    from tandem_gateway import aggregate
+
+    real = aggregate._read
+
+    def drop_contacts(part, response):
+        body = real(part, response)
+        if isinstance(part, aggregate.Bundle):
+            body.pop("contacts")
+        return body
+
+    monkeypatch.setattr(aggregate, "_read", drop_contacts)
+    gw = await gateway_client()
+    r = await gw.get(f"/api/v1/customers/{world.customer_id}/360", headers=bearer())
+    assert r.status_code == 200, r.text
+    missing = {m["part"]: m["reason"] for m in r.json()["missing"]}
+    assert missing == {"contacts": "invalid_response"}
+
+
 async def test_an_erroring_service_is_named_as_an_upstream_error(world, gateway_client, bearer):
     gw = await gateway_client()
     world.broken.add("supplier")
@@ -218,8 +264,10 @@ async def test_parts_the_callers_roles_do_not_cover_are_not_fetched_and_named(
     forbidden = {m["part"] for m in r.json()["missing"] if m["reason"] == "forbidden"}
     assert forbidden == {"contacts", "activities", "open_tickets", "opportunities"}
     assert r.json()["customer"]["name"] == "Initech" and r.json()["orders"] is not None
-    fetched = {p for _, p, _, _ in world.calls}
-    assert "/api/v1/contacts" not in fetched and "/api/v1/opportunities" not in fetched
+    fetched = {p: q for _, p, q, _ in world.calls}
+    assert "/api/v1/opportunities" not in fetched
+    bundle = fetched[f"/api/v1/customers/{world.customer_id}/bundle"]
+    assert bundle.getlist("parts") == ["value"]  # contacts, activities, tickets: not asked
 
     r = await gw.get("/api/v1/dashboard", headers=bearer("sales_manager"))
     forbidden = {m["part"] for m in r.json()["missing"] if m["reason"] == "forbidden"}
