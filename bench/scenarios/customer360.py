@@ -1,7 +1,8 @@
 """Gateway aggregated read: customer 360 through the gateway at fixed concurrency.
 
 Baseline: one direct read of the same customer from the customer service's own port
-(GET /api/v1/customers/{id}), same clients, same counts.
+(GET /api/v1/customers/{id}), same clients, same counts. Both measured loops use the same
+aiohttp client (bench.loadclient); the set-up goes through httpx.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import httpx
 from bench import api, profiling
 from bench.context import Context
 from bench.load import Errors, bounded, closed_loop
+from bench.loadclient import LoadClient, load_client
 from bench.procs import CpuMeter
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread
@@ -46,13 +48,13 @@ class Partial(RuntimeError):
     """A 360 that answered without some of its parts: not counted as a read."""
 
 
-def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str], whole: bool = False):
+def _get(client: LoadClient, path: str, headers: dict[str, str], whole: bool = False):
     async def op(_index: int, _client: int) -> None:
-        response = await client.get(path, headers=headers)
-        if response.status_code != 200:
-            raise api.ApiError(f"GET {path}", response)
-        if whole and response.json().get("complete") is False:
-            missing = [m.get("part") for m in response.json().get("missing") or []]
+        answer = await client.get(path, headers=headers)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {answer.status} {answer.text[:300]}")
+        if whole and (body := answer.json()).get("complete") is False:
+            missing = [m.get("part") for m in body.get("missing") or []]
             raise Partial(f"partial 360, missing {missing}")
 
     return op
@@ -79,9 +81,11 @@ async def run(ctx: Context) -> None:
     customer_id = ctx.customers[0]["id"]
     title = f"Customer 360 read, {p.c360_clients} clients"
     base_title = "direct GET /customers/{id} on the customer service"
+    connections = p.c360_clients * 2
     async with (
-        api.http_client(ctx.system.gateway_url, p.c360_clients * 2) as gw,
-        api.http_client(ctx.system.service_url("customer"), p.c360_clients * 2) as direct,
+        api.http_client(ctx.system.gateway_url, connections) as gw,
+        load_client(ctx.system.gateway_url, connections) as gw_load,
+        load_client(ctx.system.service_url("customer"), connections) as direct,
     ):
         problems = await _enrich(ctx, gw, customer_id)
         probe = await gw.get(f"/api/v1/customers/{customer_id}/360", headers=ctx.headers)
@@ -90,7 +94,7 @@ async def run(ctx: Context) -> None:
             missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
         elif isinstance(body := probe.json(), dict) and body.get("missing"):
             problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
-        system_op = _get(gw, f"/api/v1/customers/{customer_id}/360", ctx.headers, whole=True)
+        system_op = _get(gw_load, f"/api/v1/customers/{customer_id}/360", ctx.headers, True)
         base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx.headers)
         system_runs: list[LatencyRun] = []
         base_runs: list[LatencyRun] = []
