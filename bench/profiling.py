@@ -113,5 +113,6 @@ def top_functions(collapsed: Path, count: int = 15) -> list[tuple[float, str]]:
 # Entry points and event-loop frames: in every stack, they say nothing about the cost.
 PLUMBING = (
     "asyncio/", "runpy", "threading.py", "selectors.py", "/cli.py", "uvicorn/main.py",
-    "uvicorn/server.py", "tandem_kit/runtime.py", "mode/threads.py", "<module>",
+    "uvicorn/server.py", "uvicorn/_compat.py", "tandem_kit/runtime.py", "mode/threads.py",
+    "<module>",
 )
