@@ -161,6 +161,15 @@ def sales_app(world: World) -> FastAPI:
     async def orders(customer_id: str, limit: int):
         return w.page({"id": w.order_id, "status": "confirmed"})
 
+    @app.get("/api/v1/customer-sales/{cid}")
+    async def customer_sales(
+        cid: str,
+        recent: int,
+        parts: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies it)
+    ):
+        answers = {"opportunities": await opportunities(cid), "orders": await orders(cid, recent)}
+        return {**{p: answers[p] for p in parts}, "missing": []}
+
     @app.get("/api/v1/orders/summary")
     async def orders_summary():
         return {"confirmed_today": 3, "confirmed_today_value": [money("1500.00")]}

@@ -2,7 +2,7 @@
 
 Each calls exactly the read endpoints agreed in the cross-service interfaces, in parallel.
 Parts are the services' own JSON, unchanged, so a client sees the same data either way.
-The customer 360 reads the customer service's five parts through its one bundle endpoint.
+The customer 360 reads each service's parts through that service's one bundle endpoint.
 """
 
 from __future__ import annotations
@@ -90,10 +90,10 @@ def _partial(g: Gathered) -> dict[str, Any]:
 
 
 def customer_parts(customer_id: str, recent: int) -> list[Read]:
-    by = {"customer_id": customer_id}
-    # The customer service's five parts in one call, each as its own endpoint answers it:
+    # Two calls, one per service, each part as its own endpoint answers it. Customer:
     # customers/{id}, contacts?customer_id, activities?customer_id&limit=recent,
-    # tickets?customer_id&open=true, customers/{id}/value.
+    # tickets?customer_id&open=true, customers/{id}/value. Sales: opportunities?customer_id,
+    # orders?customer_id&limit=recent.
     account = Bundle(
         "customer",
         f"/api/v1/customers/{customer_id}/bundle",
@@ -106,11 +106,13 @@ def customer_parts(customer_id: str, recent: int) -> list[Read]:
         ),
         params={"recent": str(recent)},
     )
-    return [
-        account,
-        Part("opportunities", "sales", "opportunities", "/api/v1/opportunities", by),
-        Part("orders", "sales", "orders", "/api/v1/orders", by | _n(recent)),
-    ]
+    sales = Bundle(
+        "sales",
+        f"/api/v1/customer-sales/{customer_id}",
+        (Part("opportunities", "sales", "opportunities"), Part("orders", "sales", "orders")),
+        params={"recent": str(recent)},
+    )
+    return [account, sales]
 
 
 def supplier_parts(supplier_id: str) -> list[Part]:
@@ -151,10 +153,6 @@ def dashboard_parts() -> list[Part]:
         Part("purchase_orders", "procurement", "purchase-orders", f"{PO}/summary"),
         Part("suppliers", "supplier", "scorecards", "/api/v1/scorecards/summary"),
     ]
-
-
-def _n(limit: int) -> dict[str, str]:
-    return {"limit": str(limit)}
 
 
 @router.get(
