@@ -207,14 +207,14 @@ async def gather(
 ) -> Gathered:
     """Fetch every part the caller may read, at once; raise only for the primary's 403/404."""
     started = time.perf_counter()
-    parts = [part for read in reads for part in _parts_of(read)]
+    parts = [part for read in reads for part in parts_of(read)]
     missing: list[MissingPart] = []
     results: dict[str, Any] = {part.name: None for part in parts}
     tasks: dict[asyncio.Task[Any], tuple[Read, tuple[Part, ...]]] = {}
     timeout = min(budget.part_timeout_s, budget.deadline_s)
     for read in reads:
         wanted = []
-        for part in _parts_of(read):
+        for part in parts_of(read):
             if allowed(principal, part.resource, "read"):
                 wanted.append(part)
             else:
@@ -264,7 +264,8 @@ async def gather(
     return Gathered(results, missing, round((time.perf_counter() - started) * 1000, 1))
 
 
-def _parts_of(read: Read) -> tuple[Part, ...]:
+def parts_of(read: Read) -> tuple[Part, ...]:
+    """The parts one read answers: itself, or each part of a bundle."""
     return read.parts if isinstance(read, Bundle) else (read,)
 
 
