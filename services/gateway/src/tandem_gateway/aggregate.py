@@ -224,6 +224,8 @@ async def gather(
             continue
         params: Params = dict(read.params)
         if isinstance(read, Bundle):
+            # Only the subject wanted: an empty selection means "all" to the services; the
+            # extra parts are then read (each under the service's own role check) and dropped.
             params[read.select] = [p.name for p in wanted if not p.primary]
         coro = _fetch(upstreams, read, params, headers, timeout, breakers)
         tasks[asyncio.create_task(coro)] = (read, tuple(wanted))
