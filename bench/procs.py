@@ -112,3 +112,23 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
+
+
+HARNESS = "harness (load generator)"
+
+
+class CpuMeter:
+    """CPU milliseconds per operation of some processes (the harness itself included)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = {**pids, HARNESS: os.getpid()}
+        self.before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per_operation(self, operations: int) -> dict[str, float]:
+        """Each process's CPU since the meter was made, in ms per operation."""
+        out = {}
+        for name, pid in self.pids.items():
+            before, after = self.before.get(name), cpu_seconds(pid)
+            if before is not None and after is not None and operations:
+                out[name] = (after - before) * 1000 / operations
+        return out

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 import shutil
 import subprocess
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 
@@ -67,6 +69,25 @@ class Recorder:
         return tops
 
 
+def stamp(started_at: datetime) -> str:
+    """The run's start as it names profile files."""
+    return started_at.strftime("%Y%m%dT%H%M%SZ")
+
+
+def show(
+    progress: Callable[[str], None], notes: list[str], tops: dict[str, list[tuple[float, str]]],
+    label: str = "",
+) -> None:
+    """Print each recording's top functions and keep the first few in the report's notes."""
+    for name, frames in tops.items():
+        progress(f"py-spy {name}{label}: most sampled functions (inclusive share):")
+        for share, frame in frames:
+            progress(f"   {share:5.1f}%  {frame[:140]}")
+        notes.append(
+            f"py-spy {name}{label}: " + "; ".join(f"{s:.0f}% {f[:80]}" for s, f in frames[:6])
+        )
+
+
 def top_functions(collapsed: Path, count: int = 15) -> list[tuple[float, str]]:
     """Functions of Tandem, the web stack and the database stack with the most samples."""
     inclusive: collections.Counter[str] = collections.Counter()
@@ -92,5 +113,6 @@ def top_functions(collapsed: Path, count: int = 15) -> list[tuple[float, str]]:
 # Entry points and event-loop frames: in every stack, they say nothing about the cost.
 PLUMBING = (
     "asyncio/", "runpy", "threading.py", "selectors.py", "/cli.py", "uvicorn/main.py",
-    "uvicorn/server.py", "tandem_kit/runtime.py", "mode/threads.py", "<module>",
+    "uvicorn/server.py", "uvicorn/_compat.py", "tandem_kit/runtime.py", "mode/threads.py",
+    "<module>",
 )

@@ -1,16 +1,21 @@
 """Gateway aggregated read: customer 360 through the gateway at fixed concurrency.
 
 Baseline: one direct read of the same customer from the customer service's own port
-(GET /api/v1/customers/{id}), same clients, same counts.
+(GET /api/v1/customers/{id}), same clients, same counts. Both measured loops use the same
+aiohttp client (bench.loadclient); the set-up goes through httpx.
 """
 
 from __future__ import annotations
 
+import statistics
+
 import httpx
 
-from bench import api
+from bench import api, profiling
 from bench.context import Context
 from bench.load import Errors, bounded, closed_loop
+from bench.loadclient import LoadClient, load_client
+from bench.procs import CpuMeter
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread
 
@@ -43,16 +48,22 @@ class Partial(RuntimeError):
     """A 360 that answered without some of its parts: not counted as a read."""
 
 
-def _get(client: httpx.AsyncClient, path: str, headers: dict[str, str], whole: bool = False):
+def _get(client: LoadClient, path: str, headers: dict[str, str], whole: bool = False):
     async def op(_index: int, _client: int) -> None:
-        response = await client.get(path, headers=headers)
-        if response.status_code != 200:
-            raise api.ApiError(f"GET {path}", response)
-        if whole and response.json().get("complete") is False:
-            missing = [m.get("part") for m in response.json().get("missing") or []]
+        answer = await client.get(path, headers=headers)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path}: HTTP {answer.status} {answer.text[:300]}")
+        if whole and (body := answer.json()).get("complete") is False:
+            missing = [m.get("part") for m in body.get("missing") or []]
             raise Partial(f"partial 360, missing {missing}")
 
     return op
+
+
+def _keep(into: dict[str, list[float]], meter: CpuMeter, run: LatencyRun) -> None:
+    """Every answered request (a partial 360 too) costs CPU: it counts in the per-request CPU."""
+    for name, ms in meter.per_operation(run.completed + run.errors).items():
+        into.setdefault(name, []).append(ms)
 
 
 def _describe(run: LatencyRun) -> str:
@@ -70,9 +81,11 @@ async def run(ctx: Context) -> None:
     customer_id = ctx.customers[0]["id"]
     title = f"Customer 360 read, {p.c360_clients} clients"
     base_title = "direct GET /customers/{id} on the customer service"
+    connections = p.c360_clients * 2
     async with (
-        api.http_client(ctx.system.gateway_url, p.c360_clients * 2) as gw,
-        api.http_client(ctx.system.service_url("customer"), p.c360_clients * 2) as direct,
+        api.http_client(ctx.system.gateway_url, connections) as gw,
+        load_client(ctx.system.gateway_url, connections) as gw_load,
+        load_client(ctx.system.service_url("customer"), connections) as direct,
     ):
         problems = await _enrich(ctx, gw, customer_id)
         probe = await gw.get(f"/api/v1/customers/{customer_id}/360", headers=ctx.headers)
@@ -81,11 +94,14 @@ async def run(ctx: Context) -> None:
             missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
         elif isinstance(body := probe.json(), dict) and body.get("missing"):
             problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
-        system_op = _get(gw, f"/api/v1/customers/{customer_id}/360", ctx.headers, whole=True)
+        system_op = _get(gw_load, f"/api/v1/customers/{customer_id}/360", ctx.headers, True)
         base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx.headers)
         system_runs: list[LatencyRun] = []
         base_runs: list[LatencyRun] = []
         sys_errors, base_errors = Errors(), Errors()
+        sys_cpu: dict[str, list[float]] = {}  # CPU ms per request, per process
+        base_cpu: dict[str, list[float]] = {}
+        customer_api = {k: v for k, v in ctx.system.pids().items() if k == "customer-api"}
         # Warm-up (connections, caches): not measured.
         warm = {"clients": p.c360_clients, "max_ops": 2 * p.c360_clients,
                 "max_seconds": min(5.0, p.c360_seconds)}
@@ -93,20 +109,46 @@ async def run(ctx: Context) -> None:
         if missing is None:
             await closed_loop(system_op, **warm)
         for r in range(p.runs):
+            meter = CpuMeter(customer_api)
             result = await closed_loop(
                 base_op, clients=p.c360_clients, max_ops=p.c360_requests,
                 max_seconds=p.c360_seconds, errors=base_errors,
             )
+            _keep(base_cpu, meter, result)
             base_runs.append(result)
             ctx.progress(f"customer 360 run {r + 1}/{p.runs} baseline: {_describe(result)}")
             if missing is not None:
                 continue
+            pids = ctx.system.pids()
+            recorder = None
+            if r == 0 and ctx.profile_processes:
+                folder = ctx.results or ctx.workdir
+                stamp = f"{profiling.stamp(ctx.report.started_at)}-c360"
+                recorder = profiling.Recorder(ctx.profile_processes, folder, stamp)
+                for problem in recorder.start(pids, p.c360_seconds):
+                    ctx.progress(f"py-spy: {problem}")
+            meter = CpuMeter(pids)
             result = await closed_loop(
                 system_op, clients=p.c360_clients, max_ops=p.c360_requests,
                 max_seconds=p.c360_seconds, errors=sys_errors,
             )
+            _keep(sys_cpu, meter, result)
+            if recorder is not None:
+                profiling.show(ctx.progress, ctx.report.notes, recorder.finish(), " (c360)")
             system_runs.append(result)
             ctx.progress(f"customer 360 run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+
+    for label, cpu in (("tandem", sys_cpu), ("direct GET baseline", base_cpu)):
+        if cpu:
+            share = ", ".join(
+                f"{name} {statistics.median(values):.2f}"
+                for name, values in sorted(cpu.items(), key=lambda kv: -statistics.median(kv[1]))
+                if statistics.median(values) >= 0.01
+            )
+            total = sum(statistics.median(values) for values in cpu.values())
+            line = f"customer 360, {label}: CPU ms per request (median), total {total:.1f}: {share}"
+            ctx.report.notes.append(line)
+            ctx.progress(line)
 
     def spread(runs: list[LatencyRun], attr: str) -> Spread | None:
         values = [getattr(r, attr) for r in runs if r.completed]

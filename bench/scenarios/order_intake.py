@@ -12,7 +12,7 @@ import uuid
 
 import httpx
 
-from bench import api
+from bench import api, profiling
 from bench.context import Context
 from bench.load import Errors, bounded, closed_loop
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
@@ -95,20 +95,6 @@ async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, er
     )
 
 
-def _stamp(ctx: Context) -> str:
-    return ctx.report.started_at.strftime("%Y%m%dT%H%M%SZ")
-
-
-def _show_profiles(ctx: Context, tops: dict[str, list[tuple[float, str]]]) -> None:
-    for name, frames in tops.items():
-        ctx.progress(f"py-spy {name}: most sampled functions (inclusive share):")
-        for share, frame in frames:
-            ctx.progress(f"   {share:5.1f}%  {frame[:140]}")
-        ctx.report.notes.append(
-            f"py-spy {name}: " + "; ".join(f"{s:.0f}% {f[:80]}" for s, f in frames[:6])
-        )
-
-
 def _describe(run: LatencyRun) -> str:
     if not run.completed:
         return f"no order completed in {run.elapsed_s:.1f}s, errors {run.errors}"
@@ -160,7 +146,10 @@ async def run(ctx: Context) -> None:
                 reset_peak_rss(pid)
             recorder = None
             if r == 0 and ctx.profile_processes:
-                recorder = Recorder(ctx.profile_processes, ctx.results or ctx.workdir, _stamp(ctx))
+                recorder = Recorder(
+                    ctx.profile_processes, ctx.results or ctx.workdir,
+                    profiling.stamp(ctx.report.started_at),
+                )
                 for problem in recorder.start(pids, p.intake_seconds):
                     ctx.progress(f"py-spy: {problem}")
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -170,7 +159,7 @@ async def run(ctx: Context) -> None:
                 if before is not None and after is not None and result.completed:
                     cpu_ms.setdefault(name, []).append((after - before) * 1000 / result.completed)
             if recorder is not None:
-                _show_profiles(ctx, recorder.finish())
+                profiling.show(ctx.progress, ctx.report.notes, recorder.finish())
             system_runs.append(result)
             for name, pid in pids.items():
                 if (rss := peak_rss_mib(pid)) is not None:

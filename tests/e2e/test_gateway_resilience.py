@@ -10,12 +10,18 @@ import uuid
 
 import pytest
 
+from tandem_gateway.aggregate import Read, parts_of
 from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.views import customer_parts, dashboard_parts, supplier_parts, trace_parts
 
 # The gateway runs with its default deadline in the e2e system; allow scheduling slack.
 DEADLINE_S = GatewaySettings().aggregate_deadline_s
 SLACK_S = 1.5
+
+
+def flat(reads: list[Read]):
+    """Every part the view's reads answer (a bundle answers several)."""
+    return [part for read in reads for part in parts_of(read)]
 
 
 def wait_for(probe, timeout=30.0, interval=0.2):
@@ -45,10 +51,13 @@ def reads(gateway, token, order_and_supplier):
     customer_id = customer.json()["id"]
     supplier_id, order_id = order_and_supplier(auth, customer_id)
     return auth, {
-        "customer_360": (f"/api/v1/customers/{customer_id}/360", customer_parts(customer_id, 1)),
-        "supplier_360": (f"/api/v1/suppliers/{supplier_id}/360", supplier_parts(supplier_id)),
-        "order_trace": (f"/api/v1/orders/{order_id}/trace", trace_parts(order_id)),
-        "dashboard": ("/api/v1/dashboard", dashboard_parts()),
+        "customer_360": (
+            f"/api/v1/customers/{customer_id}/360",
+            flat(customer_parts(customer_id, 1)),
+        ),
+        "supplier_360": (f"/api/v1/suppliers/{supplier_id}/360", flat(supplier_parts(supplier_id))),
+        "order_trace": (f"/api/v1/orders/{order_id}/trace", flat(trace_parts(order_id))),
+        "dashboard": ("/api/v1/dashboard", flat(dashboard_parts())),
     }
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request
 
 from tandem_gateway.main import create_app
 from tandem_gateway.settings import GatewaySettings
@@ -35,7 +35,9 @@ class World:
     delay_s: dict[str, float] = field(default_factory=dict)
     down: set[str] = field(default_factory=set)
     broken: set[str] = field(default_factory=set)  # answer 500
-    calls: list[tuple[str, str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+    # (service, path, query, headers); query.items() has one value per name, multi_items() all
+    calls: list[tuple[str, str, Any, dict[str, str]]] = field(default_factory=list)
+    bundle_leaves_out: dict[str, str] = field(default_factory=dict)  # part -> reason
     spec_fetches: list[str] = field(default_factory=list)
 
     def page(self, *items: dict[str, Any]) -> dict[str, Any]:
@@ -50,9 +52,7 @@ def _app(service: str, world: World) -> FastAPI:
         if request.url.path == "/openapi.json":  # the gateway's document, not a read
             world.spec_fetches.append(service)
             return await call_next(request)
-        world.calls.append(
-            (service, request.url.path, dict(request.query_params), dict(request.headers))
-        )
+        world.calls.append((service, request.url.path, request.query_params, dict(request.headers)))
         if service in world.broken:
             return httpx_json(500, {"detail": "internal error"})
         delay = world.delay_s.get(service, 0.0)
@@ -119,6 +119,29 @@ def customer_app(world: World) -> FastAPI:
     async def tickets(customer_id: str, open: bool):
         return w.page({"id": "t1", "status": "open", "customer_id": customer_id})
 
+    @app.get("/api/v1/customers/{cid}/bundle")
+    async def bundle(
+        cid: str,
+        recent: int,
+        parts: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies it)
+        authorization: str | None = Header(None),
+    ):
+        answers = {
+            "customer": await customer(cid, authorization),
+            "contacts": await contacts(cid),
+            "activities": await activities(cid, recent),
+            "open_tickets": await tickets(cid, True),
+            "value": await value(cid),
+        }
+        left_out = [
+            {"part": part, "reason": w.bundle_leaves_out[part], "detail": f"{part} left out"}
+            for part in parts
+            if part in w.bundle_leaves_out
+        ]
+        named = {m["part"] for m in left_out}
+        answered = {p: answers[p] for p in ["customer", *parts] if p not in named}
+        return {**answered, "missing": left_out}
+
     @app.get("/api/v1/tickets/summary")
     async def tickets_summary():
         return {"by_status": {"new": 1, "open": 2}, "breaching": 1, "breaching_ids": ["t9"]}
@@ -137,6 +160,15 @@ def sales_app(world: World) -> FastAPI:
     @app.get("/api/v1/orders")
     async def orders(customer_id: str, limit: int):
         return w.page({"id": w.order_id, "status": "confirmed"})
+
+    @app.get("/api/v1/customer-sales/{cid}")
+    async def customer_sales(
+        cid: str,
+        recent: int,
+        parts: Annotated[list[str], Query()] = [],  # noqa: B006 (FastAPI copies it)
+    ):
+        answers = {"opportunities": await opportunities(cid), "orders": await orders(cid, recent)}
+        return {**{p: answers[p] for p in parts}, "missing": []}
 
     @app.get("/api/v1/orders/summary")
     async def orders_summary():

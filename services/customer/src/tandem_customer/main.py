@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from tandem_customer.api import (
     activities,
+    bundle,
     campaigns,
     contacts,
     customer_extras,
@@ -34,6 +35,7 @@ def create_app(settings: CustomerSettings) -> FastAPI:
         routers=[
             customer_extras.router,
             routes.router,
+            bundle.router,
             contacts.router,
             activities.router,
             imports.router,

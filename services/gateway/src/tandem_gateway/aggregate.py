@@ -3,6 +3,10 @@
 A part that cannot be had (service down or slow, caller not allowed, upstream error) is left
 out and named with the reason; the answer still comes, within the deadline. Only the primary
 part (the thing the view is about) may turn the whole answer into a 403 or 404.
+
+Several parts owned by one service may come from one call (a ``Bundle``): the service answers
+each part under its name, exactly as its own endpoint would, and names the parts it left out
+in ``missing``. Whatever fails the call leaves out each of its parts, with the call's reason.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import httpx
 from fastapi import HTTPException
@@ -56,9 +60,34 @@ class Part:
     name: str
     service: str
     resource: str
-    path: str
+    path: str = ""  # unused for a part read through a Bundle
     params: dict[str, str] = field(default_factory=dict)
     primary: bool = False
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One upstream read answering several parts: ``{"<part>": ..., "missing": [...]}``.
+
+    The parts the caller may read are asked for by name in the ``select`` query parameter
+    (repeated); the primary part, if one, is the bundle's subject and is always answered.
+    """
+
+    service: str
+    path: str
+    parts: tuple[Part, ...]
+    params: dict[str, str] = field(default_factory=dict)
+    select: str = "parts"
+
+    def __post_init__(self) -> None:
+        for part in self.parts:
+            if part.service != self.service:
+                raise ValueError(f"{part.name} is owned by {part.service}, not {self.service}")
+
+
+Read = Part | Bundle
+Params = dict[str, str | list[str]]
+REASONS = frozenset(get_args(Reason))
 
 
 @dataclass
@@ -88,7 +117,8 @@ class _Failed(Exception):
 
 async def _fetch(
     upstreams: Upstreams,
-    part: Part,
+    part: Read,
+    params: Params,
     headers: dict[str, str],
     timeout: float,
     breakers: Breakers,
@@ -98,7 +128,7 @@ async def _fetch(
         UPSTREAM_CALLS.labels(part.service, "circuit_open").inc()
         raise _Failed("unavailable", paused)
     try:
-        response = await _call(upstreams, part, headers, timeout)
+        response = await _call(upstreams, part, params, headers, timeout)
     except BaseException:
         # Refused, timed out, or cut off by the deadline (cancelled): each counts against it.
         breakers.failed(part.service)
@@ -111,7 +141,7 @@ async def _fetch(
 
 
 async def _call(
-    upstreams: Upstreams, part: Part, headers: dict[str, str], timeout: float
+    upstreams: Upstreams, part: Read, params: Params, headers: dict[str, str], timeout: float
 ) -> httpx.Response:
     started: float | None = None
     outcome = "error"
@@ -121,7 +151,7 @@ async def _call(
             started = time.perf_counter()
             response = await client.get(
                 f"{upstreams.urls[part.service]}{part.path}",
-                params=part.params,
+                params=params,
                 headers=headers,
                 timeout=timeout,
             )
@@ -144,7 +174,7 @@ async def _call(
     return response
 
 
-def _read(part: Part, response: httpx.Response) -> Any:
+def _read(part: Read, response: httpx.Response) -> Any:
     try:
         body = response.json()
     except ValueError:
@@ -167,7 +197,7 @@ def _read(part: Part, response: httpx.Response) -> Any:
 
 async def gather(
     view: str,
-    parts: list[Part],
+    reads: list[Read],
     *,
     upstreams: Upstreams,
     principal: Principal,
@@ -177,23 +207,28 @@ async def gather(
 ) -> Gathered:
     """Fetch every part the caller may read, at once; raise only for the primary's 403/404."""
     started = time.perf_counter()
+    parts = [part for read in reads for part in parts_of(read)]
     missing: list[MissingPart] = []
     results: dict[str, Any] = {part.name: None for part in parts}
-    tasks: dict[asyncio.Task[Any], Part] = {}
-    for part in parts:
-        if not allowed(principal, part.resource, "read"):
-            missing.append(
-                MissingPart(
-                    part=part.name,
-                    service=part.service,
-                    reason="forbidden",
-                    detail=f"the caller's roles may not read {part.resource}",
-                )
-            )
+    tasks: dict[asyncio.Task[Any], tuple[Read, tuple[Part, ...]]] = {}
+    timeout = min(budget.part_timeout_s, budget.deadline_s)
+    for read in reads:
+        wanted = []
+        for part in parts_of(read):
+            if allowed(principal, part.resource, "read"):
+                wanted.append(part)
+            else:
+                detail = f"the caller's roles may not read {part.resource}"
+                missing.append(_missing(part, "forbidden", detail))
+        if not wanted:
             continue
-        timeout = min(budget.part_timeout_s, budget.deadline_s)
-        coro = _fetch(upstreams, part, headers, timeout, breakers)
-        tasks[asyncio.create_task(coro)] = part
+        params: Params = dict(read.params)
+        if isinstance(read, Bundle):
+            # Only the subject wanted: an empty selection means "all" to the services; the
+            # extra parts are then read (each under the service's own role check) and dropped.
+            params[read.select] = [p.name for p in wanted if not p.primary]
+        coro = _fetch(upstreams, read, params, headers, timeout, breakers)
+        tasks[asyncio.create_task(coro)] = (read, tuple(wanted))
     pending: set[asyncio.Task[Any]] = set()
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=budget.deadline_s)
@@ -201,40 +236,67 @@ async def gather(
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-    for task, part in tasks.items():
+    for task, (read, wanted) in tasks.items():
         if task in pending:
-            missing.append(
-                MissingPart(
-                    part=part.name,
-                    service=part.service,
-                    reason="deadline",
-                    detail=f"no answer from the {part.service} service within the "
-                    f"{budget.deadline_s}s deadline",
-                )
+            detail = (
+                f"no answer from the {read.service} service within the "
+                f"{budget.deadline_s}s deadline"
             )
+            missing.extend(_missing(p, "deadline", detail) for p in wanted)
             continue
         exc = task.exception()
         if exc is None:
-            results[part.name] = task.result()
+            if isinstance(read, Bundle):
+                missing.extend(_unbundle(read, wanted, task.result(), results))
+            else:
+                results[read.name] = task.result()
             continue
         if not isinstance(exc, _Failed):
-            missing.append(
-                MissingPart(
-                    part=part.name,
-                    service=part.service,
-                    reason="unavailable",
-                    detail=f"calling the {part.service} service failed: {type(exc).__name__}",
-                )
-            )
+            detail = f"calling the {read.service} service failed: {type(exc).__name__}"
+            missing.extend(_missing(p, "unavailable", detail) for p in wanted)
             continue
-        if part.primary and exc.status in (403, 404):
+        if any(p.primary for p in wanted) and exc.status in (403, 404):
             body = exc.body if isinstance(exc.body, dict) else {"detail": exc.detail}
             raise HTTPException(exc.status, detail=body.get("detail", exc.detail))
-        missing.append(
-            MissingPart(part=part.name, service=part.service, reason=exc.reason, detail=exc.detail)
-        )
+        missing.extend(_missing(p, exc.reason, exc.detail) for p in wanted)
     order = {p.name: i for i, p in enumerate(parts)}
     missing.sort(key=lambda m: order[m.part])
     for m in missing:
         PARTS_MISSING.labels(view, m.part, m.reason).inc()
     return Gathered(results, missing, round((time.perf_counter() - started) * 1000, 1))
+
+
+def parts_of(read: Read) -> tuple[Part, ...]:
+    """The parts one read answers: itself, or each part of a bundle."""
+    return read.parts if isinstance(read, Bundle) else (read,)
+
+
+def _missing(part: Part, reason: Reason, detail: str) -> MissingPart:
+    return MissingPart(part=part.name, service=part.service, reason=reason, detail=detail)
+
+
+def _unbundle(
+    bundle: Bundle, wanted: tuple[Part, ...], body: Any, results: dict[str, Any]
+) -> list[MissingPart]:
+    """Each part the bundle answered into ``results``; what it left out, with its reason."""
+    if not isinstance(body, dict):
+        detail = f"GET {bundle.path} did not answer an object"
+        return [_missing(p, "invalid_response", detail) for p in wanted]
+    named: dict[str, tuple[Reason, str]] = {}
+    for entry in body.get("missing") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("part"), str):
+            reason = entry.get("reason")
+            named[entry["part"]] = (
+                reason if reason in REASONS else "rejected",
+                str(entry.get("detail") or f"the {bundle.service} service left it out"),
+            )
+    missing = []
+    for part in wanted:
+        if part.name in named:
+            missing.append(_missing(part, *named[part.name]))
+        elif body.get(part.name) is None:
+            detail = f"GET {bundle.path} did not answer {part.name}"
+            missing.append(_missing(part, "invalid_response", detail))
+        else:
+            results[part.name] = body[part.name]
+    return missing

@@ -18,6 +18,7 @@ ROUTES: dict[str, str] = {
     "quotes": "sales",
     "orders": "sales",
     "customer-credit": "sales",
+    "customer-sales": "sales",
     # supplier service
     "suppliers": "supplier",
     "certifications": "supplier",

@@ -2,6 +2,7 @@
 
 Each calls exactly the read endpoints agreed in the cross-service interfaces, in parallel.
 Parts are the services' own JSON, unchanged, so a client sees the same data either way.
+The customer 360 reads each service's parts through that service's one bundle endpoint.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from tandem_gateway import aggregate
-from tandem_gateway.aggregate import Budget, Gathered, MissingPart, Part
+from tandem_gateway.aggregate import Budget, Bundle, Gathered, MissingPart, Part, Read
 from tandem_gateway.trace import TraceLine, compose_lines
 from tandem_gateway.upstream import identity_headers
 from tandem_kit.auth import CurrentPrincipal
@@ -71,7 +72,7 @@ class Dashboard(Partial):
     suppliers: Json = Field(description="suppliers by standing")
 
 
-async def _gather(request: Request, principal, view: str, parts: list[Part]) -> Gathered:
+async def _gather(request: Request, principal, view: str, parts: list[Read]) -> Gathered:
     settings = request.app.state.settings
     return await aggregate.gather(
         view,
@@ -88,17 +89,30 @@ def _partial(g: Gathered) -> dict[str, Any]:
     return {"complete": not g.missing, "missing": g.missing, "elapsed_ms": g.elapsed_ms}
 
 
-def customer_parts(customer_id: str, recent: int) -> list[Part]:
-    by = {"customer_id": customer_id}
-    return [
-        Part("customer", "customer", "customers", f"/api/v1/customers/{customer_id}", primary=True),
-        Part("contacts", "customer", "contacts", "/api/v1/contacts", by),
-        Part("activities", "customer", "activities", "/api/v1/activities", by | _n(recent)),
-        Part("open_tickets", "customer", "tickets", "/api/v1/tickets", by | {"open": "true"}),
-        Part("opportunities", "sales", "opportunities", "/api/v1/opportunities", by),
-        Part("orders", "sales", "orders", "/api/v1/orders", by | _n(recent)),
-        Part("value", "customer", "customers", f"/api/v1/customers/{customer_id}/value"),
-    ]
+def customer_parts(customer_id: str, recent: int) -> list[Read]:
+    # Two calls, one per service, each part as its own endpoint answers it. Customer:
+    # customers/{id}, contacts?customer_id, activities?customer_id&limit=recent,
+    # tickets?customer_id&open=true, customers/{id}/value. Sales: opportunities?customer_id,
+    # orders?customer_id&limit=recent.
+    account = Bundle(
+        "customer",
+        f"/api/v1/customers/{customer_id}/bundle",
+        (
+            Part("customer", "customer", "customers", primary=True),
+            Part("contacts", "customer", "contacts"),
+            Part("activities", "customer", "activities"),
+            Part("open_tickets", "customer", "tickets"),
+            Part("value", "customer", "customers"),
+        ),
+        params={"recent": str(recent)},
+    )
+    sales = Bundle(
+        "sales",
+        f"/api/v1/customer-sales/{customer_id}",
+        (Part("opportunities", "sales", "opportunities"), Part("orders", "sales", "orders")),
+        params={"recent": str(recent)},
+    )
+    return [account, sales]
 
 
 def supplier_parts(supplier_id: str) -> list[Part]:
@@ -139,10 +153,6 @@ def dashboard_parts() -> list[Part]:
         Part("purchase_orders", "procurement", "purchase-orders", f"{PO}/summary"),
         Part("suppliers", "supplier", "scorecards", "/api/v1/scorecards/summary"),
     ]
-
-
-def _n(limit: int) -> dict[str, str]:
-    return {"limit": str(limit)}
 
 
 @router.get(

@@ -60,16 +60,23 @@ async def test_customer_360_calls_exactly_the_agreed_endpoints_and_returns_their
     assert body["value"]["tier"] == "silver"
     assert body["opportunities"]["items"][0]["stage"] == "proposal"
     assert [a["id"] for a in body["activities"]["items"]] == ["a2", "a1"]
-    calls = {(s, p, tuple(sorted(q.items()))) for s, p, q, _ in world.calls}
+    # One bundle read per service (was five customer and two sales calls).
+    calls = {(s, p, tuple(sorted(q.multi_items()))) for s, p, q, _ in world.calls}
+    bundled = ("activities", "contacts", "open_tickets", "value")
     assert calls == {
-        ("customer", f"/api/v1/customers/{cid}", ()),
-        ("customer", "/api/v1/contacts", (("customer_id", cid),)),
-        ("customer", "/api/v1/activities", (("customer_id", cid), ("limit", "20"))),
-        ("customer", "/api/v1/tickets", (("customer_id", cid), ("open", "true"))),
-        ("customer", f"/api/v1/customers/{cid}/value", ()),
-        ("sales", "/api/v1/opportunities", (("customer_id", cid),)),
-        ("sales", "/api/v1/orders", (("customer_id", cid), ("limit", "20"))),
+        (
+            "customer",
+            f"/api/v1/customers/{cid}/bundle",
+            (*(("parts", p) for p in bundled), ("recent", "20")),
+        ),
+        (
+            "sales",
+            f"/api/v1/customer-sales/{cid}",
+            (("parts", "opportunities"), ("parts", "orders"), ("recent", "20")),
+        ),
     }
+    assert body["value"]["tier"] == "silver" and body["contacts"]["items"][0]["name"] == "Ann"
+    assert body["open_tickets"]["items"][0]["id"] == "t1"
     # The caller's identity and the correlation id reach every service.
     for _, _, _, headers in world.calls:
         assert headers["authorization"] == auth["Authorization"]
@@ -182,6 +189,48 @@ async def test_the_overall_deadline_bounds_the_answer_even_with_generous_part_ti
     }
 
 
+async def test_parts_a_bundle_leaves_out_are_named_with_the_services_reason(
+    world, gateway_client, bearer
+):
+    gw = await gateway_client()
+    world.bundle_leaves_out.update(open_tickets="forbidden", value="sideways")
+    r = await gw.get(f"/api/v1/customers/{world.customer_id}/360", headers=bearer())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["missing"] == [
+        {
+            "part": "open_tickets",
+            "service": "customer",
+            "reason": "forbidden",
+            "detail": "open_tickets left out",
+        },
+        {"part": "value", "service": "customer", "reason": "rejected", "detail": "value left out"},
+    ]
+    assert body["open_tickets"] is None and body["value"] is None
+    assert body["contacts"]["items"] and body["customer"]["name"] == "Initech"
+
+
+async def test_a_bundle_answering_without_a_part_names_it_as_invalid(
+    world, gateway_client, bearer, monkeypatch
+):
+    from tandem_gateway import aggregate
+
+    real = aggregate._read
+
+    def drop_contacts(part, response):
+        body = real(part, response)
+        if isinstance(part, aggregate.Bundle) and part.service == "customer":
+            body.pop("contacts")
+        return body
+
+    monkeypatch.setattr(aggregate, "_read", drop_contacts)
+    gw = await gateway_client()
+    r = await gw.get(f"/api/v1/customers/{world.customer_id}/360", headers=bearer())
+    assert r.status_code == 200, r.text
+    missing = {m["part"]: m["reason"] for m in r.json()["missing"]}
+    assert missing == {"contacts": "invalid_response"}
+
+
 async def test_an_erroring_service_is_named_as_an_upstream_error(world, gateway_client, bearer):
     gw = await gateway_client()
     world.broken.add("supplier")
@@ -218,8 +267,11 @@ async def test_parts_the_callers_roles_do_not_cover_are_not_fetched_and_named(
     forbidden = {m["part"] for m in r.json()["missing"] if m["reason"] == "forbidden"}
     assert forbidden == {"contacts", "activities", "open_tickets", "opportunities"}
     assert r.json()["customer"]["name"] == "Initech" and r.json()["orders"] is not None
-    fetched = {p for _, p, _, _ in world.calls}
-    assert "/api/v1/contacts" not in fetched and "/api/v1/opportunities" not in fetched
+    fetched = {p: q for _, p, q, _ in world.calls}
+    bundle = fetched[f"/api/v1/customers/{world.customer_id}/bundle"]
+    assert bundle.getlist("parts") == ["value"]  # contacts, activities, tickets: not asked
+    sales = fetched[f"/api/v1/customer-sales/{world.customer_id}"]
+    assert sales.getlist("parts") == ["orders"]  # opportunities: not asked
 
     r = await gw.get("/api/v1/dashboard", headers=bearer("sales_manager"))
     forbidden = {m["part"] for m in r.json()["missing"] if m["reason"] == "forbidden"}
@@ -234,7 +286,8 @@ async def test_a_hanging_service_stops_costing_time_once_its_circuit_opens(
     )
     world.delay_s["sales"] = 5.0
     path = f"/api/v1/customers/{world.customer_id}/360"
-    first = await gw.get(path, headers=bearer())  # two sales parts time out: circuit opens
+    for _ in range(2):  # the sales bundle times out twice: the circuit opens
+        first = await gw.get(path, headers=bearer())
     assert {m["reason"] for m in first.json()["missing"]} == {"timeout"}
     calls_before = len([c for c in world.calls if c[0] == "sales"])
     started = time.monotonic()

@@ -43,6 +43,7 @@ EXPECTED = {
     "quotes": ("RMU", "RM"),
     "orders": ("RMGBPU", "RM"),
     "customer-credit": ("RMU", ""),
+    "customer-sales": ("RMGBPU", ""),
     "suppliers": ("BPSU", "S"),
     "certifications": ("BPSU", "S"),
     "offers": ("BPSU", "S"),

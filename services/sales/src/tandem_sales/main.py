@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from tandem_kit.http import create_service_app
-from tandem_sales.api import credit, forecast, opportunities, orders, products, quotes
+from tandem_sales.api import (
+    credit,
+    customer_sales,
+    forecast,
+    opportunities,
+    orders,
+    products,
+    quotes,
+)
 from tandem_sales.bootstrap import unit_of_work_factory
 from tandem_sales.db.tables import start_mappers
 from tandem_sales.settings import SalesSettings
@@ -24,6 +32,7 @@ def create_app(settings: SalesSettings) -> FastAPI:
             quotes.router,
             orders.router,
             credit.router,
+            customer_sales.router,
         ],
     )
     app.state.uow = unit_of_work_factory(app.state.sessions)

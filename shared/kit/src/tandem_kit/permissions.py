@@ -42,6 +42,9 @@ POLICY: dict[str, dict[Access, frozenset[str]]] = {
     "quotes": _p(set(), set(SALES)),
     "orders": _p({"service_agent", "buyer", "procurement_manager"}, set(SALES)),
     "customer-credit": _p(set(SALES), set()),
+    # A customer's opportunities and orders in one read (the customer 360's sales share);
+    # whoever reads either may ask, and each part is checked against its own resource.
+    "customer-sales": _p({"service_agent", "buyer", "procurement_manager"} | SALES, set()),
     "suppliers": _p(set(PROCUREMENT), {"supplier_manager"}),
     "certifications": _p(set(PROCUREMENT), {"supplier_manager"}),
     "offers": _p(set(PROCUREMENT), {"supplier_manager"}),

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from tandem_customer.api.common import MoneyOut, actor_of, uow_of
+from tandem_customer.api.common import actor_of, uow_of
 from tandem_customer.api.schemas import (
     CustomerPublic,
     CustomerUpdate,
@@ -114,19 +114,4 @@ async def customer_value(
     async with uow_of(request) as uow:
         await handlers.load_customer(uow, customer_id, actor_of(principal))
         row = await uow.values.get(customer_id)
-        rules = uow.rules
-    if row is None:
-        return CustomerValue(
-            customer_id=customer_id,
-            lifetime_revenue=MoneyOut.of(0, rules.currency),
-            order_count=0,
-            last_order_at=None,
-            tier=rules.tiers.tier_for(0, 0),
-        )
-    return CustomerValue(
-        customer_id=customer_id,
-        lifetime_revenue=MoneyOut.of(row["lifetime_revenue"], row["currency"]),
-        order_count=row["order_count"],
-        last_order_at=row["last_order_at"],
-        tier=row["tier"],
-    )
+    return CustomerValue.of(customer_id, row, uow.rules)

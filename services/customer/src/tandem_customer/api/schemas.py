@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from tandem_customer.api.common import MoneyIn, MoneyOut
+from tandem_customer.application.config import Rules
 from tandem_customer.domain.model import Customer, CustomerStatus
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -83,6 +84,25 @@ class CustomerValue(BaseModel):
     order_count: int
     last_order_at: datetime | None
     tier: str
+
+    @classmethod
+    def of(cls, customer_id: uuid.UUID, row: dict[str, Any] | None, rules: Rules) -> CustomerValue:
+        """From the customer's value row; no row yet: nothing ordered, the lowest tier."""
+        if row is None:
+            return cls(
+                customer_id=customer_id,
+                lifetime_revenue=MoneyOut.of(0, rules.currency),
+                order_count=0,
+                last_order_at=None,
+                tier=rules.tiers.tier_for(0, 0),
+            )
+        return cls(
+            customer_id=customer_id,
+            lifetime_revenue=MoneyOut.of(row["lifetime_revenue"], row["currency"]),
+            order_count=row["order_count"],
+            last_order_at=row["last_order_at"],
+            tier=row["tier"],
+        )
 
 
 class StatusChange(BaseModel):
