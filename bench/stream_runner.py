@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import resource
 import signal
 from pathlib import Path
 
@@ -33,6 +35,10 @@ async def _run(kind: str, kafka: KafkaSettings, datadir: Path) -> None:
         await stop.wait()
     finally:
         await app.stop()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        logging.getLogger("bench").warning(
+            "cpu seconds: %.2f user, %.2f system", usage.ru_utime, usage.ru_stime
+        )
 
 
 def main() -> None:
@@ -41,7 +47,10 @@ def main() -> None:
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--datadir", type=Path, required=True, help="Faust's data directory")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(
+        level=os.environ.get("BENCH_STREAM_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     asyncio.run(_run(args.kind, KafkaSettings(bootstrap_servers=args.bootstrap), args.datadir))
 
 

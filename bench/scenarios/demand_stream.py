@@ -17,9 +17,11 @@ join most: it then commits many small batches.)
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -124,6 +126,16 @@ async def _first_commit(
         await probe.stop()
 
 
+def _cpu_seconds(log_path: Path) -> float | None:
+    """User + system CPU seconds the stream runner logged as it stopped."""
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return None
+    found = re.findall(r"cpu seconds: ([0-9.]+) user, ([0-9.]+) system", text)
+    return float(found[-1][0]) + float(found[-1][1]) if found else None
+
+
 def rate_of(stamps: list[float]) -> float | None:
     """Records per second between the first and the last timestamp."""
     if len(stamps) < 2 or stamps[-1] <= stamps[0]:
@@ -164,6 +176,9 @@ async def _measure(
     if rate is None or len(stamps) < min(events, MIN_OUTPUTS):
         tail = child.log_tail(8).replace("\n", " | ")
         return None, f"{len(stamps)}/{events} outputs after {wall:.0f}s; log: {tail[-400:]}"
+    cpu = _cpu_seconds(child.log_path)
+    per_event = f"; process CPU {cpu:.1f} s ({1000 * cpu / events:.2f} ms per event, start-up " \
+        "included)" if cpu is not None else ""
     third = len(stamps) // 3
     early, late = rate_of(stamps[:third]), rate_of(stamps[-third:])
     done = (
@@ -175,7 +190,7 @@ async def _measure(
     return rate, (
         f"{done} (backlogs written in {prepared:.1f}s), {stamps[-1] - first_commit:.1f}s from "
         f"the first commit to the last output, outputs span {stamps[-1] - stamps[0]:.1f}s"
-        f"{trend}; {wall:.0f}s from process start"
+        f"{trend}; {wall:.0f}s from process start{per_event}"
     )
 
 
