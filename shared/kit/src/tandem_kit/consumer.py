@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,11 +34,29 @@ Handler = Callable[[Envelope[Any], Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class LatestState:
+    """Events that carry the state of something (``key``) and whose handler keeps the newest.
+
+    ``supersedes(later, earlier)`` must be true only when handling ``earlier`` and then
+    ``later`` (whatever else comes between) leaves what handling ``later`` alone leaves, e.g.
+    ``later`` is as new as ``earlier`` by the version the handler guards with.
+    """
+
+    key: Callable[[Envelope[Any]], Hashable]
+    supersedes: Callable[[Envelope[Any], Envelope[Any]], bool]
+
+
+@dataclass(frozen=True)
 class Subscription:
-    """Which events of one topic a consumer handles; other known types on it are skipped."""
+    """Which events of one topic a consumer handles; other known types on it are skipped.
+
+    With ``latest``, an event that a later one of the same fetch supersedes is not handled
+    (outcome ``superseded``): a consumer behind its topic catches up on states, not on steps.
+    """
 
     topic: Topic
     handlers: Mapping[type[Event], Handler]
+    latest: LatestState | None = None
 
 
 class EventConsumer:
@@ -123,25 +141,64 @@ class EventConsumer:
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
             for tp, records in batches.items():
                 last: ConsumerRecord | None = None
-                for record in records:
+                decoded = [self._decode(record) for record in records]
+                superseded = self._superseded(records, decoded)
+                for i, record in enumerate(records):
                     if stop.is_set():
                         break
-                    await self.process(record)
+                    if i in superseded:
+                        self._count(record, "superseded")
+                    else:
+                        await self._process(record, decoded[i])
                     last = record
                 if last is not None:
                     await consumer.commit({TopicPartition(tp.topic, tp.partition): last.offset + 1})
 
     async def process(self, record: ConsumerRecord) -> str:
         """Handle one record; returns the outcome (handled, duplicate, skipped, dead-lettered)."""
-        subscription = self.subscriptions[record.topic]
+        return await self._process(record, self._decode(record))
+
+    def _decode(self, record: ConsumerRecord) -> Envelope[Any] | ContractViolation:
         attrs = _safe_headers(record)
-        event_class = subscription.topic.event_class(attrs.get("ce_type", ""))
+        event_class = self.subscriptions[record.topic].topic.event_class(attrs.get("ce_type", ""))
         try:
-            envelope = decode(event_class, record.headers, record.value)
+            return decode(event_class, record.headers, record.value)
         except ContractViolation as exc:
-            await self._dead_letter(record, exc, attempts=0)
+            return exc
+
+    def _superseded(
+        self,
+        records: Sequence[ConsumerRecord],
+        decoded: Sequence[Envelope[Any] | ContractViolation],
+    ) -> set[int]:
+        """Positions of the events a later event of the same fetch supersedes."""
+        out: set[int] = set()
+        newest: dict[tuple[str, Hashable], Envelope[Any]] = {}
+        for i in range(len(records) - 1, -1, -1):  # from the newest back
+            envelope, subscription = decoded[i], self.subscriptions[records[i].topic]
+            latest = subscription.latest
+            if (
+                latest is None
+                or isinstance(envelope, ContractViolation)
+                or type(envelope.data) not in subscription.handlers
+            ):
+                continue
+            key = (records[i].topic, latest.key(envelope))
+            later = newest.get(key)
+            if later is not None and latest.supersedes(later, envelope):
+                out.add(i)
+            else:
+                newest[key] = envelope
+        return out
+
+    async def _process(
+        self, record: ConsumerRecord, decoded: Envelope[Any] | ContractViolation
+    ) -> str:
+        if isinstance(decoded, ContractViolation):
+            await self._dead_letter(record, decoded, attempts=0)
             return self._count(record, "dead_lettered")
-        handler = subscription.handlers.get(type(envelope.data))
+        envelope = decoded
+        handler = self.subscriptions[record.topic].handlers.get(type(envelope.data))
         if handler is None:
             return self._count(record, "skipped")
         outcome = "handled"
