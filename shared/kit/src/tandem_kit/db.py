@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 from sqlalchemy import (
@@ -31,6 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from tandem_kit.outbox import OutboxSignal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -224,8 +227,17 @@ def create_read_engine(
     return engine.execution_options(postgresql_readonly=True)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Where a session keeps the OutboxSignal of its process (read by the unit of work on commit).
+OUTBOX_SIGNAL_KEY = "tandem_outbox_signal"
+
+
+def session_factory(
+    engine: AsyncEngine, *, outbox_signal: OutboxSignal | None = None
+) -> async_sessionmaker:
+    """Sessions on ``engine``; with ``outbox_signal``, a unit of work that commits outbox rows
+    wakes the relay of this process at once (the worker passes the relay the same signal)."""
+    info = {OUTBOX_SIGNAL_KEY: outbox_signal} if outbox_signal is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 class Money(TypeDecorator[Decimal]):
