@@ -18,6 +18,8 @@ from aiokafka import (
 )
 from aiokafka.errors import KafkaError
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
@@ -234,24 +236,9 @@ class EventConsumer:
         token_k = context.causation_id.set(str(envelope.id))
         try:
             async with self.uow_factory() as uow:
-                seen = await uow.session.scalar(
-                    select(inbox_table.c.event_id).where(
-                        inbox_table.c.consumer_group == self.group_id,
-                        inbox_table.c.event_id == envelope.id,
-                    )
-                )
-                if seen is not None:
+                if not await self._claim(uow, record, envelope):
                     return "duplicate"
                 await handler(envelope, uow)
-                await uow.session.execute(
-                    insert(inbox_table).values(
-                        consumer_group=self.group_id,
-                        event_id=envelope.id,
-                        topic=record.topic,
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
                 try:
                     await uow.commit()
                 except IntegrityError:
@@ -273,6 +260,36 @@ class EventConsumer:
             metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(
                 time.perf_counter() - started
             )
+
+    async def _claim(
+        self, uow: SqlUnitOfWork, record: ConsumerRecord, envelope: Envelope[Any]
+    ) -> bool:
+        """Write the event's inbox row first; False when the inbox already has it.
+
+        One statement instead of a lookup and an insert. The row commits or rolls back with
+        the handler's effect; on PostgreSQL a second member inserting the same row waits for
+        the first one's transaction and then finds it.
+        """
+        row = dict(
+            consumer_group=self.group_id,
+            event_id=envelope.id,
+            topic=record.topic,
+            event_type=envelope.type,
+            processed_at=utcnow(),
+        )
+        dialect = uow.session.bind.dialect.name if uow.session.bind is not None else ""
+        if dialect in _UPSERTS:
+            stmt = _UPSERTS[dialect](inbox_table).values(**row).on_conflict_do_nothing()
+            return bool((await uow.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+        seen = await uow.session.scalar(
+            select(inbox_table.c.event_id).where(
+                inbox_table.c.consumer_group == self.group_id,
+                inbox_table.c.event_id == envelope.id,
+            )
+        )
+        if seen is None:
+            await uow.session.execute(insert(inbox_table).values(**row))
+        return seen is None
 
     async def _dead_letter(
         self, record: ConsumerRecord, error: BaseException, attempts: int
@@ -317,6 +334,13 @@ class EventConsumer:
     def _count(self, record: ConsumerRecord, outcome: str) -> str:
         metrics.EVENTS_CONSUMED.labels(self.service, self.group_id, record.topic, outcome).inc()
         return outcome
+
+
+# Dialects whose INSERT knows ON CONFLICT DO NOTHING.
+_UPSERTS: dict[str, Callable[[Any], Any]] = {
+    "sqlite": sqlite_dialect.insert,
+    "postgresql": postgresql_dialect.insert,
+}
 
 
 class _JoinListener(ConsumerRebalanceListener):
