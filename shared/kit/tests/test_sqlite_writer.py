@@ -1,10 +1,17 @@
-"""The SQLite writing engine: one trip to the connection's thread per statement, same results."""
+"""The SQLite writing engine: one trip to the connection's thread per statement, same results;
+a transaction that only reads does not wait for the write lock."""
+
+import asyncio
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from tandem_kit.db import OneTripSqliteConnection, create_engine
+from tandem_kit.db import OneTripSqliteConnection, create_engine, kit_metadata, session_factory
+from tandem_kit.outbox import OutboxRelay, pending_count, stage
+from tandem_kit.settings import KafkaSettings, ServiceSettings
+from tandem_kit.testing.plugin import eventually
+from tandem_kit.testing.samples import customer_created, make_topic
 
 metadata = MetaData()
 notes = Table(
@@ -74,3 +81,49 @@ async def test_a_statement_is_one_trip_to_the_thread(engine, trips):
         await conn.execute(insert(notes).values(body="x"))
         assert trips == ["_run", "_run"]
         await conn.rollback()
+
+
+class _Producer:
+    """Stands in for the relay's Kafka producer: every send is acknowledged at once."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, topic, *, key, value, headers):
+        self.sent.append(topic)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def test_the_relay_reads_its_outbox_while_a_writer_holds_the_write_lock(sqlite_url):
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(kit_metadata.create_all)
+    topic = make_topic()
+    async with session_factory(engine)() as session:
+        await stage(session, [(topic, customer_created())])
+        await session.commit()
+    producer = _Producer()
+    settings = ServiceSettings(kafka=KafkaSettings(create_topics=False))
+    relay = OutboxRelay(settings, engine, producer_factory=lambda: producer)
+    try:
+        async with engine.connect() as writer:
+            await writer.begin()  # BEGIN IMMEDIATE: the database's one write lock
+            await writer.execute(text("SELECT 1"))
+            publishing = asyncio.create_task(relay.publish_batch())
+            # Published while the lock is held; marking it sent waits for the lock.
+            await eventually(lambda: producer.sent == [topic.name], timeout=5)
+            assert not publishing.done()
+            await writer.rollback()
+        assert await publishing == 1
+        assert await pending_count(engine) == 0
+    finally:
+        await relay.close()
+        await engine.dispose()

@@ -120,6 +120,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Execution option for a connection of the writing engine whose transaction only reads: on SQLite
+# it begins deferred (a WAL snapshot, no wait for the write lock that BEGIN IMMEDIATE takes).
+READS_ONLY = "tandem_reads_only"
 # Inline readers wait at most this long for a lock, on the event loop's thread.
 READ_BUSY_TIMEOUT_S = 1.0
 SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
@@ -276,7 +279,7 @@ def _sqlite_engine(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql(begin)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else begin)
 
     return engine
 

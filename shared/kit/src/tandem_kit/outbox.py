@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from tandem_contracts import Envelope, Topic
 from tandem_kit import context, metrics
-from tandem_kit.db import is_sqlite, outbox_table, utcnow
+from tandem_kit.db import READS_ONLY, is_sqlite, outbox_table, utcnow
 from tandem_kit.kafka import ensure_topics, make_producer
 from tandem_kit.settings import ServiceSettings
 
@@ -197,6 +197,8 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish one batch of pending rows; returns how many were marked sent."""
         async with self.engine.connect() as conn:
+            # A read: it need not wait for the write lock a transaction here may be holding.
+            await conn.execution_options(**{READS_ONLY: True})
             rows = (
                 await conn.execute(
                     select(
