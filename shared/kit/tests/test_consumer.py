@@ -2,12 +2,15 @@
 
 import asyncio
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, insert, select
 
-from tandem_kit.consumer import EventConsumer, Subscription
+from tandem_contracts import Envelope
+from tandem_contracts.customer import CustomerCreated
+from tandem_kit.consumer import EventConsumer, LatestState, Subscription
 from tandem_kit.db import inbox_table
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import ServiceSettings
@@ -38,7 +41,7 @@ async def _count(engine, table) -> int:
 async def run_consumer(sessions, kafka_settings):
     tasks = []
 
-    async def start(topic, handler, max_attempts=3):
+    async def start(topic, handler, max_attempts=3, latest=None):
         group = unique("test-group")
         settings = ServiceSettings(
             kafka=kafka_settings, consumer_max_attempts=max_attempts, consumer_retry_backoff_ms=1
@@ -46,7 +49,9 @@ async def run_consumer(sessions, kafka_settings):
         consumer = EventConsumer(
             settings=settings,
             group_id=group,
-            subscriptions=[Subscription(topic, {type(customer_created().data): handler})],
+            subscriptions=[
+                Subscription(topic, {type(customer_created().data): handler}, latest=latest)
+            ],
             uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
         )
         stop = asyncio.Event()
@@ -160,3 +165,74 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered_withou
     assert await _count(engine, effects) == 0
     assert await _count(engine, inbox_table) == 0
     assert uuid.UUID(headers["ce_id"].decode()) == event.id
+
+
+NEWEST_CUSTOMER = LatestState(
+    key=lambda e: e.data.customer_id,
+    supersedes=lambda later, earlier: later.data.version >= earlier.data.version,
+)
+
+
+def _customer_state(customer_id, version, name):
+    event = customer_created(name).data.model_copy(
+        update={"customer_id": customer_id, "version": version}
+    )
+    return Envelope.wrap(
+        CustomerCreated.model_validate(event.model_dump()), subject=str(customer_id)
+    )
+
+
+async def test_states_a_later_event_of_the_same_fetch_supersedes_are_not_handled(
+    engine, kafka_settings, run_consumer
+):
+    topic = make_topic()
+    await ensure_topics(kafka_settings, [topic])
+    a, b = uuid.uuid4(), uuid.uuid4()
+    states = [
+        _customer_state(a, 1, "a1"),
+        _customer_state(a, 2, "a2"),
+        _customer_state(b, 2, "b2"),
+        _customer_state(a, 3, "a3"),
+        _customer_state(a, 1, "a1-late"),  # older than a3: supersedes nothing, is handled
+    ]
+    await _produce(
+        kafka_settings.bootstrap_servers,
+        topic.name,
+        [(e.subject.encode(), e.headers(), e.value()) for e in states],
+    )
+    await run_consumer(topic, _record_effect, latest=NEWEST_CUSTOMER)
+    await eventually(lambda: _count_is(engine, 3))
+    await asyncio.sleep(0.3)  # nothing further may arrive
+    async with engine.connect() as conn:
+        names = set((await conn.scalars(select(effects.c.name))).all())
+    assert names == {"a3", "b2", "a1-late"}
+    assert await _count(engine, inbox_table) == 3
+
+
+def test_only_an_event_as_new_by_the_subscriber_s_rule_supersedes(kafka_settings):
+    topic = make_topic()
+    consumer = EventConsumer(
+        settings=ServiceSettings(kafka=kafka_settings),
+        group_id=unique("test-group"),
+        subscriptions=[
+            Subscription(topic, {CustomerCreated: _record_effect}, latest=NEWEST_CUSTOMER)
+        ],
+        uow_factory=lambda: SqlUnitOfWork(None, _no_translation),
+    )
+    a, b = uuid.uuid4(), uuid.uuid4()
+    decoded = [
+        _customer_state(a, 2, "a2"),
+        _customer_state(a, 2, "a2-again"),  # the same version again: the first is redundant
+        _customer_state(b, 5, "b5"),
+        _customer_state(a, 1, "a1-late"),
+        _customer_state(b, 4, "b4-late"),
+    ]
+    records = [SimpleNamespace(topic=topic.name) for _ in decoded]
+    assert consumer._superseded(records, decoded) == {0}
+    plain = EventConsumer(
+        settings=ServiceSettings(kafka=kafka_settings),
+        group_id=unique("test-group"),
+        subscriptions=[Subscription(topic, {CustomerCreated: _record_effect})],
+        uow_factory=lambda: SqlUnitOfWork(None, _no_translation),
+    )
+    assert plain._superseded(records, decoded) == set()

@@ -1,12 +1,18 @@
 """An idle relay polls less and less often, and returns to the poll interval on new rows."""
 
 import asyncio
+import uuid
 
 import pytest
+from sqlalchemy import insert
 
 from tandem_kit import outbox
-from tandem_kit.outbox import IDLE_FACTOR, OutboxRelay
+from tandem_kit.db import session_factory
+from tandem_kit.outbox import IDLE_FACTOR, OutboxRelay, OutboxSignal
 from tandem_kit.settings import AuthSettings, ServiceSettings
+from tandem_kit.testing.plugin import eventually
+from tandem_kit.testing.samples import customer_created, effects, make_topic
+from tandem_kit.uow import SqlUnitOfWork
 
 
 class ScriptedRelay(OutboxRelay):
@@ -69,3 +75,42 @@ async def test_the_idle_ceiling_never_exceeds_the_failure_backoff_ceiling(engine
     )
     await ScriptedRelay(settings, engine, []).run(asyncio.Event())
     assert max(waits) == 0.05
+
+
+class CountingRelay(OutboxRelay):
+    """Counts its polls; finds nothing to publish (no broker needed)."""
+
+    polls = 0
+
+    async def publish_batch(self) -> int:
+        self.polls += 1
+        return 0
+
+
+async def test_a_commit_with_outbox_rows_wakes_the_relay_of_its_process(engine):
+    signal = OutboxSignal()
+    sessions = session_factory(engine, outbox_signal=signal)
+    settings = ServiceSettings(
+        service_name="woken", outbox_poll_interval_ms=5_000, auth=AuthSettings(development=True)
+    )
+    relay = CountingRelay(settings, engine, signal=signal)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: relay.polls == 1)  # then idle: the next poll is 10 s away
+        async with SqlUnitOfWork(sessions, _no_translation) as uow:
+            await uow.session.execute(insert(effects).values(event_id=uuid.uuid4(), name="x"))
+            await uow.commit()  # no outbox rows: no reason to wake the relay
+        await asyncio.sleep(0.3)
+        assert relay.polls == 1
+        async with SqlUnitOfWork(sessions, _no_translation) as uow:
+            uow.publish(make_topic(), customer_created())
+            await uow.commit()
+        await eventually(lambda: relay.polls == 2, timeout=3)
+    finally:
+        stop.set()
+        await task
+
+
+def _no_translation(aggregate, event):
+    raise AssertionError("nothing to translate")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from tandem_kit.consumer import EventConsumer
 from tandem_kit.db import session_factory
+from tandem_kit.outbox import OutboxSignal
 from tandem_kit.runtime import Worker, engine_for
 from tandem_procurement.application.contracts import check_contract_expiry
 from tandem_procurement.application.unit_of_work import Clock, ProcurementUnitOfWork, system_clock
@@ -49,7 +50,9 @@ def contract_expiry_task(
 
 def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) -> Worker:
     engine = engine_for(settings)
-    uow_factory = unit_of_work_factory(session_factory(engine), clock)
+    # Requisitions raised by the demand consumer leave at once, not at the relay's next poll.
+    outbox_signal = OutboxSignal()
+    uow_factory = unit_of_work_factory(session_factory(engine, outbox_signal=outbox_signal), clock)
     consumers = [
         EventConsumer(
             settings=settings,
@@ -77,4 +80,10 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
             await run_demand_join(app, stop)
 
         tasks.append(demand_join)
-    return Worker(settings=settings, engine=engine, consumers=consumers, tasks=tasks)
+    return Worker(
+        settings=settings,
+        engine=engine,
+        consumers=consumers,
+        tasks=tasks,
+        outbox_signal=outbox_signal,
+    )

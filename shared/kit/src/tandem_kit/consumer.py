@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,8 @@ from aiokafka import (
 )
 from aiokafka.errors import KafkaError
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 
 from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
@@ -34,11 +36,29 @@ Handler = Callable[[Envelope[Any], Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class LatestState:
+    """Events that carry the state of something (``key``) and whose handler keeps the newest.
+
+    ``supersedes(later, earlier)`` must be true only when handling ``earlier`` and then
+    ``later`` (whatever else comes between) leaves what handling ``later`` alone leaves, e.g.
+    ``later`` is as new as ``earlier`` by the version the handler guards with.
+    """
+
+    key: Callable[[Envelope[Any]], Hashable]
+    supersedes: Callable[[Envelope[Any], Envelope[Any]], bool]
+
+
+@dataclass(frozen=True)
 class Subscription:
-    """Which events of one topic a consumer handles; other known types on it are skipped."""
+    """Which events of one topic a consumer handles; other known types on it are skipped.
+
+    With ``latest``, an event that a later one of the same fetch supersedes is not handled
+    (outcome ``superseded``): a consumer behind its topic catches up on states, not on steps.
+    """
 
     topic: Topic
     handlers: Mapping[type[Event], Handler]
+    latest: LatestState | None = None
 
 
 class EventConsumer:
@@ -123,25 +143,64 @@ class EventConsumer:
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
             for tp, records in batches.items():
                 last: ConsumerRecord | None = None
-                for record in records:
+                decoded = [self._decode(record) for record in records]
+                superseded = self._superseded(records, decoded)
+                for i, record in enumerate(records):
                     if stop.is_set():
                         break
-                    await self.process(record)
+                    if i in superseded:
+                        self._count(record, "superseded")
+                    else:
+                        await self._process(record, decoded[i])
                     last = record
                 if last is not None:
                     await consumer.commit({TopicPartition(tp.topic, tp.partition): last.offset + 1})
 
     async def process(self, record: ConsumerRecord) -> str:
         """Handle one record; returns the outcome (handled, duplicate, skipped, dead-lettered)."""
-        subscription = self.subscriptions[record.topic]
+        return await self._process(record, self._decode(record))
+
+    def _decode(self, record: ConsumerRecord) -> Envelope[Any] | ContractViolation:
         attrs = _safe_headers(record)
-        event_class = subscription.topic.event_class(attrs.get("ce_type", ""))
+        event_class = self.subscriptions[record.topic].topic.event_class(attrs.get("ce_type", ""))
         try:
-            envelope = decode(event_class, record.headers, record.value)
+            return decode(event_class, record.headers, record.value)
         except ContractViolation as exc:
-            await self._dead_letter(record, exc, attempts=0)
+            return exc
+
+    def _superseded(
+        self,
+        records: Sequence[ConsumerRecord],
+        decoded: Sequence[Envelope[Any] | ContractViolation],
+    ) -> set[int]:
+        """Positions of the events a later event of the same fetch supersedes."""
+        out: set[int] = set()
+        newest: dict[tuple[str, Hashable], Envelope[Any]] = {}
+        for i in range(len(records) - 1, -1, -1):  # from the newest back
+            envelope, subscription = decoded[i], self.subscriptions[records[i].topic]
+            latest = subscription.latest
+            if (
+                latest is None
+                or isinstance(envelope, ContractViolation)
+                or type(envelope.data) not in subscription.handlers
+            ):
+                continue
+            key = (records[i].topic, latest.key(envelope))
+            later = newest.get(key)
+            if later is not None and latest.supersedes(later, envelope):
+                out.add(i)
+            else:
+                newest[key] = envelope
+        return out
+
+    async def _process(
+        self, record: ConsumerRecord, decoded: Envelope[Any] | ContractViolation
+    ) -> str:
+        if isinstance(decoded, ContractViolation):
+            await self._dead_letter(record, decoded, attempts=0)
             return self._count(record, "dead_lettered")
-        handler = subscription.handlers.get(type(envelope.data))
+        envelope = decoded
+        handler = self.subscriptions[record.topic].handlers.get(type(envelope.data))
         if handler is None:
             return self._count(record, "skipped")
         outcome = "handled"
@@ -177,24 +236,9 @@ class EventConsumer:
         token_k = context.causation_id.set(str(envelope.id))
         try:
             async with self.uow_factory() as uow:
-                seen = await uow.session.scalar(
-                    select(inbox_table.c.event_id).where(
-                        inbox_table.c.consumer_group == self.group_id,
-                        inbox_table.c.event_id == envelope.id,
-                    )
-                )
-                if seen is not None:
+                if not await self._claim(uow, record, envelope):
                     return "duplicate"
                 await handler(envelope, uow)
-                await uow.session.execute(
-                    insert(inbox_table).values(
-                        consumer_group=self.group_id,
-                        event_id=envelope.id,
-                        topic=record.topic,
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
                 try:
                     await uow.commit()
                 except IntegrityError:
@@ -216,6 +260,36 @@ class EventConsumer:
             metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(
                 time.perf_counter() - started
             )
+
+    async def _claim(
+        self, uow: SqlUnitOfWork, record: ConsumerRecord, envelope: Envelope[Any]
+    ) -> bool:
+        """Write the event's inbox row first; False when the inbox already has it.
+
+        One statement instead of a lookup and an insert. The row commits or rolls back with
+        the handler's effect; on PostgreSQL a second member inserting the same row waits for
+        the first one's transaction and then finds it.
+        """
+        row = dict(
+            consumer_group=self.group_id,
+            event_id=envelope.id,
+            topic=record.topic,
+            event_type=envelope.type,
+            processed_at=utcnow(),
+        )
+        dialect = uow.session.bind.dialect.name if uow.session.bind is not None else ""
+        if dialect in _UPSERTS:
+            stmt = _UPSERTS[dialect](inbox_table).values(**row).on_conflict_do_nothing()
+            return bool((await uow.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+        seen = await uow.session.scalar(
+            select(inbox_table.c.event_id).where(
+                inbox_table.c.consumer_group == self.group_id,
+                inbox_table.c.event_id == envelope.id,
+            )
+        )
+        if seen is None:
+            await uow.session.execute(insert(inbox_table).values(**row))
+        return seen is None
 
     async def _dead_letter(
         self, record: ConsumerRecord, error: BaseException, attempts: int
@@ -260,6 +334,13 @@ class EventConsumer:
     def _count(self, record: ConsumerRecord, outcome: str) -> str:
         metrics.EVENTS_CONSUMED.labels(self.service, self.group_id, record.topic, outcome).inc()
         return outcome
+
+
+# Dialects whose INSERT knows ON CONFLICT DO NOTHING.
+_UPSERTS: dict[str, Callable[[Any], Any]] = {
+    "sqlite": sqlite_dialect.insert,
+    "postgresql": postgresql_dialect.insert,
+}
 
 
 class _JoinListener(ConsumerRebalanceListener):

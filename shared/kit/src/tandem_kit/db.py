@@ -8,9 +8,10 @@ from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
+from aiosqlite.context import contextmanager as aiosqlite_result
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -31,6 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from tandem_kit.outbox import OutboxSignal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -116,6 +120,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# Execution option for a connection of the writing engine whose transaction only reads: on SQLite
+# it begins deferred (a WAL snapshot, no wait for the write lock that BEGIN IMMEDIATE takes).
+READS_ONLY = "tandem_reads_only"
 # Inline readers wait at most this long for a lock, on the event loop's thread.
 READ_BUSY_TIMEOUT_S = 1.0
 SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL")
@@ -152,18 +159,110 @@ class InlineSqliteConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
+class _OneTripCursor(aiosqlite.Cursor):
+    """A cursor that makes one trip to its connection's thread per statement.
+
+    aiosqlite makes four (open the cursor, execute, fetch, close), each a hand-over to the
+    thread and back, which on a busy machine waits for the scheduler each time. Here the
+    statement runs, its rows are fetched and the cursor is closed in one call on the thread;
+    the result (rows, description, rowcount, lastrowid) is kept for the caller. Fetching all
+    at once is what SQLAlchemy's buffered cursor does anyway.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn, None)  # type: ignore[arg-type]  # no sqlite3 cursor is kept
+        self._rows: list[Any] = []
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    def _run(self, sql: str, parameters: Any, many: bool) -> tuple[Any, ...]:
+        cursor = self._conn._conn.cursor()  # on the connection's thread
+        try:
+            if many:
+                cursor.executemany(sql, parameters)
+            else:
+                cursor.execute(sql, parameters)
+            rows = cursor.fetchall() if cursor.description else []
+            return rows, cursor.description, cursor.rowcount, cursor.lastrowid
+        finally:
+            cursor.close()
+
+    async def _trip(self, sql: str, parameters: Any, many: bool) -> _OneTripCursor:
+        result = await self._execute(self._run, sql, parameters, many)
+        self._rows, self._description, self._rowcount, self._lastrowid = result
+        return self
+
+    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        return await self._trip(sql, [] if parameters is None else parameters, False)
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        return await self._trip(sql, parameters, True)
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = self.arraysize if size is None else size
+        taken, self._rows = self._rows[:size], self._rows[size:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        self._rows = []
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+
+class OneTripSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose cursors make one trip to its thread per statement."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+
+    @aiosqlite_result
+    async def cursor(self) -> _OneTripCursor:  # type: ignore[override]
+        return _OneTripCursor(self)  # made here: its sqlite3 cursor lives one call on the thread
+
+
 def _sqlite_engine(
     url: str, *, echo: bool, begin: str, read_only: bool, inline: bool = False, **pool: int
 ) -> AsyncEngine:
     options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+    parsed = make_url(url)
+    path = parsed.database or ""
     if inline:
-        path = make_url(url).database or ""
-        connector = partial(sqlite3.connect, path, timeout=READ_BUSY_TIMEOUT_S)
+        inline_connector = partial(sqlite3.connect, path, timeout=READ_BUSY_TIMEOUT_S)
 
         async def connect() -> aiosqlite.Connection:
-            return await InlineSqliteConnection(connector)
+            return await InlineSqliteConnection(inline_connector)
 
         options = {"async_creator": connect}
+    elif path not in ("", ":memory:") and not parsed.query:
+        connector = partial(sqlite3.connect, path, timeout=30, check_same_thread=False)
+
+        async def connect_one_trip() -> aiosqlite.Connection:
+            return await OneTripSqliteConnection(connector)
+
+        options = {"async_creator": connect_one_trip}
     engine = create_async_engine(url, echo=echo, **options, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -180,7 +279,7 @@ def _sqlite_engine(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql(begin)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS_ONLY) else begin)
 
     return engine
 
@@ -224,8 +323,17 @@ def create_read_engine(
     return engine.execution_options(postgresql_readonly=True)
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+# Where a session keeps the OutboxSignal of its process (read by the unit of work on commit).
+OUTBOX_SIGNAL_KEY = "tandem_outbox_signal"
+
+
+def session_factory(
+    engine: AsyncEngine, *, outbox_signal: OutboxSignal | None = None
+) -> async_sessionmaker:
+    """Sessions on ``engine``; with ``outbox_signal``, a unit of work that commits outbox rows
+    wakes the relay of this process at once (the worker passes the relay the same signal)."""
+    info = {OUTBOX_SIGNAL_KEY: outbox_signal} if outbox_signal is not None else None
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 class Money(TypeDecorator[Decimal]):

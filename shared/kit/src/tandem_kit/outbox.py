@@ -15,13 +15,42 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from tandem_contracts import Envelope, Topic
 from tandem_kit import context, metrics
-from tandem_kit.db import is_sqlite, outbox_table, utcnow
+from tandem_kit.db import READS_ONLY, is_sqlite, outbox_table, utcnow
 from tandem_kit.kafka import ensure_topics, make_producer
 from tandem_kit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 IDLE_FACTOR = 8  # an idle relay polls every poll interval x 2, x 4 ... up to x IDLE_FACTOR
+
+
+class OutboxSignal:
+    """Wakes the outbox relay of this process as soon as a transaction here committed rows.
+
+    Without it the relay finds new rows at its next poll, which an idle relay backs off to
+    several poll intervals. Rows committed by other processes are still found by polling.
+    """
+
+    def __init__(self) -> None:
+        self._committed = asyncio.Event()
+
+    def rows_committed(self) -> None:
+        self._committed.set()
+
+    def clear(self) -> None:
+        """Called before the relay reads the outbox: what commits after that wakes it again."""
+        self._committed.clear()
+
+    async def wait(self, stop: asyncio.Event, seconds: float) -> None:
+        """Until rows were committed since the last ``clear``, ``stop`` is set, or ``seconds``."""
+        if self._committed.is_set() or stop.is_set():
+            return
+        waits = [asyncio.ensure_future(self._committed.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
 
 def outbox_row(topic: Topic, envelope: Envelope) -> dict[str, Any]:
@@ -64,9 +93,11 @@ class OutboxRelay:
         settings: ServiceSettings,
         engine: AsyncEngine,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        signal: OutboxSignal | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self.signal = signal
         self.service = settings.service_name
         self._producer_factory = producer_factory or (
             lambda: make_producer(settings.kafka, f"{settings.service_name}-relay")
@@ -92,15 +123,23 @@ class OutboxRelay:
                     if (now := asyncio.get_running_loop().time()) >= next_purge:
                         await purge_published(self.engine, retention)
                         next_purge = now + 300
+                    if self.signal is not None:
+                        self.signal.clear()
                     sent = await self.publish_batch()
                     self._failures = 0
                     if sent < self.settings.outbox_batch_size:
                         wait = poll if sent else min(idle_poll, wait * 2)
-                        await _sleep_or_stop(stop, wait)
+                        await self._idle(stop, wait)
                 except (TimeoutError, KafkaError, OSError) as exc:
                     await self._on_failure(exc, stop)
         finally:
             await self.close()
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        if self.signal is None:
+            await _sleep_or_stop(stop, seconds)
+        else:
+            await self.signal.wait(stop, seconds)
 
     async def _on_failure(self, exc: BaseException, stop: asyncio.Event) -> None:
         self._failures += 1
@@ -158,6 +197,8 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish one batch of pending rows; returns how many were marked sent."""
         async with self.engine.connect() as conn:
+            # A read: it need not wait for the write lock a transaction here may be holding.
+            await conn.execution_options(**{READS_ONLY: True})
             rows = (
                 await conn.execute(
                     select(

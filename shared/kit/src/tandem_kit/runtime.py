@@ -23,7 +23,7 @@ from tandem_kit.health import BrokerProbe, database_ok
 from tandem_kit.http import health_router
 from tandem_kit.logs import configure_logging
 from tandem_kit.migrations import upgrade
-from tandem_kit.outbox import OutboxRelay
+from tandem_kit.outbox import OutboxRelay, OutboxSignal
 from tandem_kit.settings import ServiceSettings
 
 log = logging.getLogger("tandem.runtime")
@@ -40,12 +40,14 @@ class Worker:
     consumers: list[EventConsumer] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     relay: bool = True
+    # Shared with the sessions of this process's units of work (``session_factory``).
+    outbox_signal: OutboxSignal | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; if one part fails, stop the rest and re-raise."""
         parts: list[Task] = [c.run for c in self.consumers] + list(self.tasks)
         if self.relay:
-            parts.insert(0, OutboxRelay(self.settings, self.engine).run)
+            parts.insert(0, OutboxRelay(self.settings, self.engine, signal=self.outbox_signal).run)
         inner = asyncio.Event()
 
         async def guard(part: Task) -> None:

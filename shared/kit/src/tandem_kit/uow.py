@@ -8,6 +8,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tandem_contracts import Envelope, Topic
+from tandem_kit.db import OUTBOX_SIGNAL_KEY
 from tandem_kit.outbox import stage
 
 
@@ -62,3 +63,5 @@ class SqlUnitOfWork:
         await stage(self.session, messages)
         await self.session.commit()
         self._extra = []
+        if messages and (signal := self.session.info.get(OUTBOX_SIGNAL_KEY)) is not None:
+            signal.rows_committed()

@@ -25,6 +25,7 @@ async def when_order_line_demand_changed(
     ordered ones stay (their purchase order exists). An older order version changes nothing.
     """
     line = await uow.demand.get(cmd.line_id)
+    reqs: list[Requisition] = []  # requisitions are raised for a line only once it is stored
     if line is None:
         line = DemandLine(
             line_id=cmd.line_id,
@@ -37,18 +38,20 @@ async def when_order_line_demand_changed(
             requested_date=cmd.requested_date,
         )
         uow.demand.add(line)
-    elif not line.apply(
+    elif line.apply(
         order_version=cmd.order_version,
         order_status=cmd.order_status,
         ordered_quantity=cmd.ordered_quantity,
         open_quantity=cmd.open_quantity,
         requested_date=cmd.requested_date,
     ):
+        reqs = await uow.requisitions.for_order_line(line.line_id)
+    else:
         return None
-    reqs = await uow.requisitions.for_order_line(line.line_id)
     covered = covered_quantity(reqs)
+    raised: Requisition | None = None
     if line.open_quantity > covered:
-        req = Requisition.raise_new(
+        raised = Requisition.raise_new(
             requester=DEMAND_REQUESTER,
             lines=[(line.sku, line.open_quantity - covered)],
             needed_by=line.requested_date,
@@ -56,9 +59,9 @@ async def when_order_line_demand_changed(
             order_id=line.order_id,
             order_line_id=line.line_id,
         )
-        uow.requisitions.add(req)
-        req.submit(await uow.policies.current(), await choices_for(req, uow))
-        reqs.append(req)
+        raised.submit(await uow.policies.current(), await choices_for(raised, uow))
+        uow.requisitions.add(raised)  # once submitted: stored in one insert, not insert + update
+        reqs.append(raised)
     elif line.open_quantity < covered:
         excess = covered - line.open_quantity
         reason = f"sales order {line.order_id} is {line.order_status}: demand withdrawn"
@@ -66,12 +69,20 @@ async def when_order_line_demand_changed(
             excess -= req.reduce_by(excess, reason)
             if excess <= 0:
                 break
-    await _assess(line, reqs, uow)
+    await _assess(line, reqs, uow, raised_now=raised)
     return line
 
 
-async def _assess(line: DemandLine, reqs: list[Requisition], uow: ProcurementUnitOfWork) -> None:
-    po_lines = await uow.purchase_orders.lines_for_requisitions([r.id for r in reqs])
+async def _assess(
+    line: DemandLine,
+    reqs: list[Requisition],
+    uow: ProcurementUnitOfWork,
+    *,
+    raised_now: Requisition | None = None,
+) -> None:
+    # A requisition raised in this transaction is on no purchase order yet: no lookup for it.
+    on_orders = [r.id for r in reqs if r is not raised_now]
+    po_lines = await uow.purchase_orders.lines_for_requisitions(on_orders)
     line.assess(supply_risk(line, reqs, [(pl, po.status) for pl, po in po_lines], uow.today()))
 
 

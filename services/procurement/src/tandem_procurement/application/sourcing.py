@@ -28,10 +28,9 @@ async def choices_for(req: Requisition, uow: ProcurementUnitOfWork) -> list[Sour
             for c in in_force
             if (price := c.price_of(line.sku)) is not None
         ]
-        offers = await uow.suppliers.offers_for(line.sku)
-        suppliers = await uow.suppliers.suppliers(
-            [t.supplier_id for t in terms] + [o.supplier_id for o in offers]
-        )
+        offers, suppliers = await uow.suppliers.offers_with_suppliers(line.sku)
+        if unknown := {t.supplier_id for t in terms} - suppliers.keys():
+            suppliers |= await uow.suppliers.suppliers(unknown)
         out.append(
             choose_source(
                 sku=line.sku,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, Table, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_procurement.db.tables import approval_policies, net_demand, offers, supplier_views
@@ -130,20 +131,37 @@ class SupplierReadModel:
         rows = await self.session.execute(
             select(offers).where(offers.c.sku == sku, offers.c.withdrawn.is_(False))
         )
-        return [
-            OfferTerms(
-                offer_id=r.offer_id,
-                supplier_id=r.supplier_id,
-                sku=r.sku,
-                unit_price=Decimal(r.unit_price),
-                currency=r.currency,
-                lead_time_days=r.lead_time_days,
-                minimum_order_quantity=Decimal(r.minimum_order_quantity),
-                valid_from=r.valid_from,
-                valid_until=r.valid_until,
+        return [_offer_of(r) for r in rows.all()]
+
+    async def offers_with_suppliers(
+        self, sku: str
+    ) -> tuple[list[OfferTerms], dict[uuid.UUID, SupplierView]]:
+        """The SKU's offers and what is known of their suppliers, in one query."""
+        rows = await self.session.execute(
+            select(
+                offers,
+                supplier_views.c.supplier_id.label("known_supplier_id"),
+                supplier_views.c.name.label("supplier_name"),
+                supplier_views.c.status.label("supplier_status"),
+                supplier_views.c.standing.label("supplier_standing"),
+                supplier_views.c.score.label("supplier_score"),
             )
-            for r in rows.all()
-        ]
+            .outerjoin(supplier_views, supplier_views.c.supplier_id == offers.c.supplier_id)
+            .where(offers.c.sku == sku, offers.c.withdrawn.is_(False))
+        )
+        found: list[OfferTerms] = []
+        known: dict[uuid.UUID, SupplierView] = {}
+        for r in rows.all():
+            found.append(_offer_of(r))
+            if r.known_supplier_id is not None:
+                known[r.known_supplier_id] = SupplierView(
+                    supplier_id=r.known_supplier_id,
+                    status=r.supplier_status,
+                    standing=r.supplier_standing,
+                    score=Decimal(r.supplier_score) if r.supplier_score is not None else None,
+                    name=r.supplier_name,
+                )
+        return found, known
 
     async def suppliers(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, SupplierView]:
         ids = list(set(ids))
@@ -162,6 +180,20 @@ class SupplierReadModel:
             )
             for r in rows.all()
         }
+
+
+def _offer_of(r) -> OfferTerms:  # type: ignore[no-untyped-def]
+    return OfferTerms(
+        offer_id=r.offer_id,
+        supplier_id=r.supplier_id,
+        sku=r.sku,
+        unit_price=Decimal(r.unit_price),
+        currency=r.currency,
+        lead_time_days=r.lead_time_days,
+        minimum_order_quantity=Decimal(r.minimum_order_quantity),
+        valid_from=r.valid_from,
+        valid_until=r.valid_until,
+    )
 
 
 class ApprovalPolicies:
@@ -240,9 +272,6 @@ class NetDemandView:
         net: Decimal,
         as_of: datetime,
     ) -> bool:
-        row = (
-            await self.session.execute(select(net_demand).where(net_demand.c.sku == sku))
-        ).first()
         values = dict(
             version=version,
             ordered_quantity=ordered,
@@ -250,17 +279,22 @@ class NetDemandView:
             net_quantity=net,
             as_of=as_of,
         )
-        if row is None:
-            await self.session.execute(insert(net_demand).values(sku=sku, **values))
-            return True
+        upsert = _insert_for(self.session)(net_demand).values(sku=sku, **values)
         # Versions are the join's input offsets; a join replaying onto a new input topic counts
-        # from low numbers again, so a later as_of wins as well.
-        if version <= row.version and as_of <= row.as_of:
-            return False
-        await self.session.execute(
-            update(net_demand).where(net_demand.c.sku == sku).values(**values)
+        # from low numbers again, so a later as_of wins as well. One statement: this runs for
+        # every NetDemandChanged the worker consumes.
+        newer = or_(
+            net_demand.c.version < upsert.excluded.version,
+            net_demand.c.as_of < upsert.excluded.as_of,
         )
-        return True
+        result = await self.session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[net_demand.c.sku],
+                set_={name: upsert.excluded[name] for name in values},
+                where=newer,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def list(self, *, sku: str | None, limit: int, after: str | None) -> list[dict]:
         stmt = select(net_demand).order_by(net_demand.c.sku).limit(limit)
@@ -269,6 +303,12 @@ class NetDemandView:
         if after is not None:
             stmt = stmt.where(net_demand.c.sku > after)
         return [dict(r._mapping) for r in (await self.session.execute(stmt)).all()]
+
+
+def _insert_for(session: AsyncSession) -> Callable[[Table], Insert]:
+    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
+    assert session.bind is not None
+    return sqlite.insert if session.bind.dialect.name == "sqlite" else postgresql.insert
 
 
 def today_of(now: datetime) -> date:

@@ -8,7 +8,7 @@ from tandem_contracts import Envelope
 from tandem_contracts import procurement as own
 from tandem_contracts import supplier as contract
 from tandem_contracts.consumers import group
-from tandem_kit.consumer import Subscription
+from tandem_kit.consumer import LatestState, Subscription
 from tandem_procurement.application import demand
 from tandem_procurement.application.commands import RecordOrderLineDemand
 from tandem_procurement.application.unit_of_work import ProcurementUnitOfWork
@@ -52,10 +52,22 @@ async def on_net_demand(
     )
 
 
+def net_demand_supersedes(
+    later: Envelope[own.NetDemandChanged], earlier: Envelope[own.NetDemandChanged]
+) -> bool:
+    """The view keeps a SKU's newer version or later as_of: one as new by both makes the
+    earlier one's write pointless."""
+    return later.data.version >= earlier.data.version and later.data.as_of >= earlier.data.as_of
+
+
 def demand_subscriptions() -> list[Subscription]:
     return [
         Subscription(own.ORDER_DEMAND, {own.OrderLineDemandChanged: on_order_line_demand}),
-        Subscription(own.DEMAND, {own.NetDemandChanged: on_net_demand}),
+        Subscription(
+            own.DEMAND,
+            {own.NetDemandChanged: on_net_demand},
+            latest=LatestState(key=lambda e: e.data.sku, supersedes=net_demand_supersedes),
+        ),
     ]
 
 
