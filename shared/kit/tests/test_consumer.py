@@ -4,7 +4,7 @@ import asyncio
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import func, insert, select
 
 from tandem_kit.consumer import EventConsumer, Subscription
@@ -160,3 +160,35 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered_withou
     assert await _count(engine, effects) == 0
     assert await _count(engine, inbox_table) == 0
     assert uuid.UUID(headers["ce_id"].decode()) == event.id
+
+
+async def test_twins_applying_the_same_event_at_once_apply_it_once(
+    engine, sessions, kafka_settings
+):
+    """Two members of a group (a rebalance) handle one record concurrently: one applies it,
+    the other finds it in the inbox, whichever database."""
+    topic, event = make_topic(), customer_created()
+    handled = asyncio.Event()
+
+    async def slow_effect(envelope, uow):
+        await _record_effect(envelope, uow)
+        await asyncio.sleep(0.2)  # the twin arrives while this transaction is open
+        handled.set()
+
+    def member() -> EventConsumer:
+        return EventConsumer(
+            settings=ServiceSettings(kafka=kafka_settings),
+            group_id="test-twins",
+            subscriptions=[Subscription(topic, {type(event.data): slow_effect})],
+            uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+        )
+
+    value = event.value()
+    record = ConsumerRecord(
+        topic.name, 0, 0, 0, 0, event.subject.encode(), value, None, 0, len(value),
+        tuple(event.headers()),
+    )  # fmt: skip
+    outcomes = await asyncio.gather(member().process(record), member().process(record))
+    assert sorted(outcomes) == ["duplicate", "handled"] and handled.is_set()
+    assert await _count(engine, effects) == 1
+    assert await _count(engine, inbox_table) == 1

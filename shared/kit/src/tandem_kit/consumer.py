@@ -17,8 +17,9 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
 from tandem_contracts.envelope import header_map
@@ -45,8 +46,8 @@ class EventConsumer:
     """Consumes topics for one consumer group, at least once, applying each event once.
 
     For each record: decode against the topic's contract (a violation goes straight to the
-    dead-letter topic); skip it if the inbox has its id; otherwise run the handler and record
-    the id in the same transaction. A handler that keeps failing after ``consumer_max_attempts``
+    dead-letter topic); record its id in the inbox, or skip it if the inbox has it, and run the
+    handler in the same transaction. A handler that keeps failing after ``consumer_max_attempts``
     sends the record to ``<group>.dlq`` with the error and its original coordinates. Offsets
     are committed only after every record before them is handled or dead-lettered.
     """
@@ -177,38 +178,10 @@ class EventConsumer:
         token_k = context.causation_id.set(str(envelope.id))
         try:
             async with self.uow_factory() as uow:
-                seen = await uow.session.scalar(
-                    select(inbox_table.c.event_id).where(
-                        inbox_table.c.consumer_group == self.group_id,
-                        inbox_table.c.event_id == envelope.id,
-                    )
-                )
-                if seen is not None:
+                if not await _claim(uow.session, self.group_id, envelope, record.topic):
                     return "duplicate"
                 await handler(envelope, uow)
-                await uow.session.execute(
-                    insert(inbox_table).values(
-                        consumer_group=self.group_id,
-                        event_id=envelope.id,
-                        topic=record.topic,
-                        event_type=envelope.type,
-                        processed_at=utcnow(),
-                    )
-                )
-                try:
-                    await uow.commit()
-                except IntegrityError:
-                    # Another member of the group applied it first (after a rebalance).
-                    await uow.session.rollback()
-                    exists = await uow.session.scalar(
-                        select(inbox_table.c.event_id).where(
-                            inbox_table.c.consumer_group == self.group_id,
-                            inbox_table.c.event_id == envelope.id,
-                        )
-                    )
-                    if exists is not None:
-                        return "duplicate"
-                    raise
+                await uow.commit()
             return "handled"
         finally:
             context.correlation_id.reset(token_c)
@@ -274,6 +247,28 @@ class _JoinListener(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         self._ready.set()
+
+
+async def _claim(session: AsyncSession, group_id: str, envelope: Envelope[Any], topic: str) -> bool:
+    """Record the event in the inbox; False when the group has it already.
+
+    One statement (insert unless present) instead of a lookup and an insert: a twin applying
+    the same event concurrently (after a rebalance) waits on the row, then finds it there.
+    """
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    claimed = await session.execute(
+        dialect_insert(inbox_table)
+        .values(
+            consumer_group=group_id,
+            event_id=envelope.id,
+            topic=topic,
+            event_type=envelope.type,
+            processed_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["consumer_group", "event_id"])
+        .returning(inbox_table.c.event_id)
+    )
+    return claimed.first() is not None
 
 
 def _safe_headers(record: ConsumerRecord) -> dict[str, str]:
