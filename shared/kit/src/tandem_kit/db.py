@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
@@ -152,18 +153,72 @@ class InlineSqliteConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
+# Statements that may wait for a lock or for the disk: they stay on aiosqlite's thread.
+_WAITING_SQL = re.compile(r"\s*(BEGIN|COMMIT|END|PRAGMA|VACUUM)\b", re.IGNORECASE)
+
+
+def _may_wait(connection: sqlite3.Connection, function: Callable[..., Any], args: tuple) -> bool:
+    """Whether a call of a writing connection may block: taking the write lock (BEGIN
+    IMMEDIATE), committing (a WAL checkpoint syncs), connecting, closing, or any statement
+    outside a transaction. Inside a transaction that holds the write lock nothing else waits."""
+    owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
+    if owner is connection:
+        return name not in ("cursor", "rollback")  # neither takes a lock; a rollback frees it
+    if not isinstance(owner, sqlite3.Cursor):
+        return True
+    if name == "close":
+        return False
+    if not connection.in_transaction or name == "executescript":
+        return True
+    return name in ("execute", "executemany") and bool(_WAITING_SQL.match(args[0]))
+
+
+class WritingSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs on its thread only the calls that may wait.
+
+    aiosqlite hands every call (cursor, execute, fetch, close...) to a thread and back, three
+    or four round trips per statement; under load each waits for the scheduler while the
+    transaction holds SQLite's one write lock. BEGIN IMMEDIATE (the lock wait) and COMMIT
+    still run on the thread, so the event loop never waits for another writer.
+    """
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        connection = self._connection
+        if connection is None or not self._running or _may_wait(connection, fn, args):
+            return await super()._execute(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+
 def _sqlite_engine(
-    url: str, *, echo: bool, begin: str, read_only: bool, inline: bool = False, **pool: int
+    url: str,
+    *,
+    echo: bool,
+    begin: str,
+    read_only: bool,
+    inline: bool = False,
+    writing: bool = False,
+    **pool: int,
 ) -> AsyncEngine:
     options: dict[str, Any] = {"connect_args": {"timeout": 30}}
+    path = make_url(url).database or ""
     if inline:
-        path = make_url(url).database or ""
         connector = partial(sqlite3.connect, path, timeout=READ_BUSY_TIMEOUT_S)
 
         async def connect() -> aiosqlite.Connection:
             return await InlineSqliteConnection(connector)
 
         options = {"async_creator": connect}
+    elif writing and path not in ("", ":memory:") and not make_url(url).query:
+        # Called from the event loop's thread as well as its own: no same-thread check.
+        writer = partial(sqlite3.connect, path, timeout=30, check_same_thread=False)
+
+        async def connect_writer() -> aiosqlite.Connection:
+            return await WritingSqliteConnection(writer)
+
+        options = {"async_creator": connect_writer}
     engine = create_async_engine(url, echo=echo, **options, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -192,7 +247,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     writers queue instead of failing on a lock upgrade (no lost updates).
     """
     if is_sqlite(url):
-        return _sqlite_engine(url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False)
+        return _sqlite_engine(
+            url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False, writing=True
+        )
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
