@@ -155,6 +155,8 @@ class InlineSqliteConnection(aiosqlite.Connection):
 
 # Statements that may wait for a lock or for the disk: they stay on aiosqlite's thread.
 _WAITING_SQL = re.compile(r"\s*(BEGIN|COMMIT|END|PRAGMA|VACUUM)\b", re.IGNORECASE)
+_BEGIN = re.compile(r"\s*BEGIN\b", re.IGNORECASE)
+_LOCKED = object()  # a BEGIN tried at once found the write lock taken
 
 
 def _may_wait(connection: sqlite3.Connection, function: Callable[..., Any], args: tuple) -> bool:
@@ -173,23 +175,58 @@ def _may_wait(connection: sqlite3.Connection, function: Callable[..., Any], args
     return name in ("execute", "executemany") and bool(_WAITING_SQL.match(args[0]))
 
 
+def _begins(function: Callable[..., Any], args: tuple) -> bool:
+    return (
+        isinstance(getattr(function, "__self__", None), sqlite3.Cursor)
+        and getattr(function, "__name__", "") == "execute"
+        and bool(args)
+        and isinstance(args[0], str)
+        and bool(_BEGIN.match(args[0]))
+    )
+
+
 class WritingSqliteConnection(aiosqlite.Connection):
     """An aiosqlite connection that runs on its thread only the calls that may wait.
 
     aiosqlite hands every call (cursor, execute, fetch, close...) to a thread and back, three
     or four round trips per statement; under load each waits for the scheduler while the
-    transaction holds SQLite's one write lock. BEGIN IMMEDIATE (the lock wait) and COMMIT
-    still run on the thread, so the event loop never waits for another writer.
+    transaction holds SQLite's one write lock. BEGIN is tried on the spot without waiting and
+    goes to the thread (to wait for the lock there) only when another writer holds it; COMMIT
+    always runs there. So the event loop never waits for another writer.
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
+        self._busy_timeout_ms: int | None = None
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         connection = self._connection
-        if connection is None or not self._running or _may_wait(connection, fn, args):
+        if connection is None or not self._running:
             return await super()._execute(fn, *args, **kwargs)
-        return fn(*args, **kwargs)
+        if _begins(fn, args) and not connection.in_transaction:
+            begun = self._begin_if_free(connection, fn, args)
+            if begun is not _LOCKED:
+                return begun
+        elif not _may_wait(connection, fn, args):
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+    def _begin_if_free(
+        self, connection: sqlite3.Connection, begin: Callable[..., Any], args: tuple
+    ) -> Any:
+        """Run BEGIN at once if no other writer holds the lock; _LOCKED (nothing begun) if one
+        does. The connection's busy timeout is off for the attempt only."""
+        if self._busy_timeout_ms is None:
+            self._busy_timeout_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            return begin(*args)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return _LOCKED
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
 
 def _sqlite_engine(
