@@ -5,7 +5,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from sqlalchemy import func, insert, select
 
 from tandem_contracts import Envelope
@@ -236,3 +236,35 @@ def test_only_an_event_as_new_by_the_subscriber_s_rule_supersedes(kafka_settings
         uow_factory=lambda: SqlUnitOfWork(None, _no_translation),
     )
     assert plain._superseded(records, decoded) == set()
+
+
+async def test_twins_applying_the_same_event_at_once_apply_it_once(
+    engine, sessions, kafka_settings
+):
+    """Two members of a group (a rebalance) handle one record concurrently: one applies it,
+    the other finds it in the inbox, whichever database."""
+    topic, event = make_topic(), customer_created()
+    handled = asyncio.Event()
+
+    async def slow_effect(envelope, uow):
+        await _record_effect(envelope, uow)
+        await asyncio.sleep(0.2)  # the twin arrives while this transaction is open
+        handled.set()
+
+    def member() -> EventConsumer:
+        return EventConsumer(
+            settings=ServiceSettings(kafka=kafka_settings),
+            group_id="test-twins",
+            subscriptions=[Subscription(topic, {type(event.data): slow_effect})],
+            uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+        )
+
+    value = event.value()
+    record = ConsumerRecord(
+        topic.name, 0, 0, 0, 0, event.subject.encode(), value, None, 0, len(value),
+        tuple(event.headers()),
+    )  # fmt: skip
+    outcomes = await asyncio.gather(member().process(record), member().process(record))
+    assert sorted(outcomes) == ["duplicate", "handled"] and handled.is_set()
+    assert await _count(engine, effects) == 1
+    assert await _count(engine, inbox_table) == 1

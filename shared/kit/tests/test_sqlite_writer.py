@@ -1,5 +1,5 @@
-"""The SQLite writing engine: one trip to the connection's thread per statement, same results;
-a transaction that only reads does not wait for the write lock."""
+"""The SQLite writing engine gives the results SQLite gives (its statements run on the event
+loop, see test_sqlite_writes.py); a transaction that only reads does not wait for the write lock."""
 
 import asyncio
 
@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from tandem_kit.db import OneTripSqliteConnection, create_engine, kit_metadata, session_factory
+from tandem_kit.db import create_engine, kit_metadata, session_factory
 from tandem_kit.outbox import OutboxRelay, pending_count, stage
 from tandem_kit.settings import KafkaSettings, ServiceSettings
 from tandem_kit.testing.plugin import eventually
@@ -29,20 +29,6 @@ async def engine(sqlite_url):
         await conn.run_sync(metadata.create_all)
     yield engine
     await engine.dispose()
-
-
-@pytest.fixture
-def trips(monkeypatch):
-    """Counts the calls handed to a connection's thread."""
-    counted: list[str] = []
-    original = OneTripSqliteConnection._execute
-
-    async def counting(self, fn, *args, **kwargs):
-        counted.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(OneTripSqliteConnection, "_execute", counting)
-    return counted
 
 
 async def test_writes_and_reads_give_rows_counts_and_ids_as_sqlite_does(engine):
@@ -71,16 +57,6 @@ async def test_a_failed_statement_raises_and_the_connection_goes_on(engine):
         await conn.execute(insert(notes).values(body="other"))
         await conn.commit()
         assert (await conn.execute(text("SELECT body FROM notes"))).scalars().all() == ["other"]
-
-
-async def test_a_statement_is_one_trip_to_the_thread(engine, trips):
-    async with engine.connect() as conn:
-        await conn.execute(select(notes.c.id))  # the first use connects and begins
-        trips.clear()
-        await conn.execute(select(notes.c.id, notes.c.body).where(notes.c.id == 1))
-        await conn.execute(insert(notes).values(body="x"))
-        assert trips == ["_run", "_run"]
-        await conn.rollback()
 
 
 class _Producer:

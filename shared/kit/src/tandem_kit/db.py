@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
@@ -11,7 +12,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-from aiosqlite.context import contextmanager as aiosqlite_result
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -159,92 +159,92 @@ class InlineSqliteConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
-class _OneTripCursor(aiosqlite.Cursor):
-    """A cursor that makes one trip to its connection's thread per statement.
+# Statements that may wait for a lock or for the disk: they stay on aiosqlite's thread.
+_WAITING_SQL = re.compile(r"\s*(BEGIN|COMMIT|END|PRAGMA|VACUUM)\b", re.IGNORECASE)
+_BEGIN = re.compile(r"\s*BEGIN\b", re.IGNORECASE)
+_LOCKED = object()  # a BEGIN tried at once found the write lock taken
 
-    aiosqlite makes four (open the cursor, execute, fetch, close), each a hand-over to the
-    thread and back, which on a busy machine waits for the scheduler each time. Here the
-    statement runs, its rows are fetched and the cursor is closed in one call on the thread;
-    the result (rows, description, rowcount, lastrowid) is kept for the caller. Fetching all
-    at once is what SQLAlchemy's buffered cursor does anyway.
+
+def _may_wait(connection: sqlite3.Connection, function: Callable[..., Any], args: tuple) -> bool:
+    """Whether a call of a writing connection may block: taking the write lock (BEGIN
+    IMMEDIATE), committing (a WAL checkpoint syncs), connecting, closing, or any statement
+    outside a transaction. Inside a transaction that holds the write lock nothing else waits."""
+    owner, name = getattr(function, "__self__", None), getattr(function, "__name__", "")
+    if owner is connection:
+        return name not in ("cursor", "rollback")  # neither takes a lock; a rollback frees it
+    if not isinstance(owner, sqlite3.Cursor):
+        return True
+    if name == "close":
+        return False
+    if not connection.in_transaction or name == "executescript":
+        return True
+    return name in ("execute", "executemany") and bool(_WAITING_SQL.match(args[0]))
+
+
+def _begins(function: Callable[..., Any], args: tuple) -> bool:
+    return (
+        isinstance(getattr(function, "__self__", None), sqlite3.Cursor)
+        and getattr(function, "__name__", "") == "execute"
+        and bool(args)
+        and isinstance(args[0], str)
+        and bool(_BEGIN.match(args[0]))
+    )
+
+
+class WritingSqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection that runs on its thread only the calls that may wait.
+
+    aiosqlite hands every call (cursor, execute, fetch, close...) to a thread and back, three
+    or four round trips per statement; under load each waits for the scheduler while the
+    transaction holds SQLite's one write lock. BEGIN is tried on the spot without waiting and
+    goes to the thread (to wait for the lock there) only when another writer holds it; COMMIT
+    always runs there. So the event loop never waits for another writer.
     """
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        super().__init__(conn, None)  # type: ignore[arg-type]  # no sqlite3 cursor is kept
-        self._rows: list[Any] = []
-        self._description: Any = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
-
-    def _run(self, sql: str, parameters: Any, many: bool) -> tuple[Any, ...]:
-        cursor = self._conn._conn.cursor()  # on the connection's thread
-        try:
-            if many:
-                cursor.executemany(sql, parameters)
-            else:
-                cursor.execute(sql, parameters)
-            rows = cursor.fetchall() if cursor.description else []
-            return rows, cursor.description, cursor.rowcount, cursor.lastrowid
-        finally:
-            cursor.close()
-
-    async def _trip(self, sql: str, parameters: Any, many: bool) -> _OneTripCursor:
-        result = await self._execute(self._run, sql, parameters, many)
-        self._rows, self._description, self._rowcount, self._lastrowid = result
-        return self
-
-    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
-        return await self._trip(sql, [] if parameters is None else parameters, False)
-
-    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
-        return await self._trip(sql, parameters, True)
-
-    async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        size = self.arraysize if size is None else size
-        taken, self._rows = self._rows[:size], self._rows[size:]
-        return taken
-
-    async def fetchall(self) -> list[Any]:
-        taken, self._rows = self._rows, []
-        return taken
-
-    async def close(self) -> None:
-        self._rows = []
-
-    @property
-    def description(self) -> Any:
-        return self._description
-
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return 1
-
-
-class OneTripSqliteConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors make one trip to its thread per statement."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+        self._busy_timeout_ms: int | None = None
 
-    @aiosqlite_result
-    async def cursor(self) -> _OneTripCursor:  # type: ignore[override]
-        return _OneTripCursor(self)  # made here: its sqlite3 cursor lives one call on the thread
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        connection = self._connection
+        if connection is None or not self._running:
+            return await super()._execute(fn, *args, **kwargs)
+        if _begins(fn, args) and not connection.in_transaction:
+            begun = self._begin_if_free(connection, fn, args)
+            if begun is not _LOCKED:
+                return begun
+        elif not _may_wait(connection, fn, args):
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+    def _begin_if_free(
+        self, connection: sqlite3.Connection, begin: Callable[..., Any], args: tuple
+    ) -> Any:
+        """Run BEGIN at once if no other writer holds the lock; _LOCKED (nothing begun) if one
+        does. The connection's busy timeout is off for the attempt only."""
+        if self._busy_timeout_ms is None:
+            self._busy_timeout_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            return begin(*args)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return _LOCKED
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
 
 
 def _sqlite_engine(
-    url: str, *, echo: bool, begin: str, read_only: bool, inline: bool = False, **pool: int
+    url: str,
+    *,
+    echo: bool,
+    begin: str,
+    read_only: bool,
+    inline: bool = False,
+    writing: bool = False,
+    **pool: int,
 ) -> AsyncEngine:
     options: dict[str, Any] = {"connect_args": {"timeout": 30}}
     parsed = make_url(url)
@@ -256,13 +256,14 @@ def _sqlite_engine(
             return await InlineSqliteConnection(inline_connector)
 
         options = {"async_creator": connect}
-    elif path not in ("", ":memory:") and not parsed.query:
-        connector = partial(sqlite3.connect, path, timeout=30, check_same_thread=False)
+    elif writing and path not in ("", ":memory:") and not parsed.query:
+        # Called from the event loop's thread as well as its own: no same-thread check.
+        writer = partial(sqlite3.connect, path, timeout=30, check_same_thread=False)
 
-        async def connect_one_trip() -> aiosqlite.Connection:
-            return await OneTripSqliteConnection(connector)
+        async def connect_writer() -> aiosqlite.Connection:
+            return await WritingSqliteConnection(writer)
 
-        options = {"async_creator": connect_one_trip}
+        options = {"async_creator": connect_writer}
     engine = create_async_engine(url, echo=echo, **options, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -291,7 +292,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     writers queue instead of failing on a lock upgrade (no lost updates).
     """
     if is_sqlite(url):
-        return _sqlite_engine(url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False)
+        return _sqlite_engine(
+            url, echo=echo, begin="BEGIN IMMEDIATE", read_only=False, writing=True
+        )
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )

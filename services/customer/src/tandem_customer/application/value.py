@@ -7,16 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
-from tandem_customer.domain.value import in_currency
+from tandem_customer.db.values import CountedOrder
+from tandem_customer.domain.value import COUNTED_STATUSES, in_currency
 
 
 async def resolve_customer(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> uuid.UUID:
     """Follow merge tombstones to the surviving customer (orders may name the old id)."""
     for _ in range(10):
-        customer = await uow.customers.get(customer_id)
-        if customer is None or customer.merged_into is None:
+        survivor = await uow.customers.merged_into(customer_id)
+        if survivor is None:
             return customer_id
-        customer_id = customer.merged_into
+        customer_id = survivor
     return customer_id
 
 
@@ -31,12 +32,17 @@ async def when_order_changed(
     currency: str,
     at: datetime,
 ) -> bool:
-    """Apply the newest state of one order; older or repeated versions change nothing."""
-    known = await uow.values.order_version(order_id)
-    if known is not None and known[0] >= version:
+    """Apply the newest state of one order; older or repeated versions change nothing.
+
+    The customer's value is recalculated only when the order's part in it changes (a draft,
+    or a new version counting the same revenue, leaves it as it is) or was never calculated.
+    """
+    known = await uow.values.counted_order(order_id)
+    if known is not None and known.version >= version:
         return False
     owner = await resolve_customer(uow, customer_id)
     rules = uow.rules
+    revenue = in_currency(total, currency, rules.currency, rules.exchange_rates)
     await uow.values.save_order(
         {
             "order_id": order_id,
@@ -45,16 +51,27 @@ async def when_order_changed(
             "status": status,
             "total": total,
             "currency": currency,
-            "revenue": in_currency(total, currency, rules.currency, rules.exchange_rates),
+            "revenue": revenue,
             "ordered_at": at,
             "updated_at": at,
         },
         exists=known is not None,
     )
-    await recompute_value(uow, owner)
-    if known is not None and known[1] != owner:
-        await recompute_value(uow, known[1])
+    if known is not None and known.customer_id != owner:
+        await recompute_value(uow, owner)
+        await recompute_value(uow, known.customer_id)
+    elif not _counts_the_same(known, status, revenue) or not await uow.values.has_value(owner):
+        await recompute_value(uow, owner)
     return True
+
+
+def _counts_the_same(known: CountedOrder | None, status: str, revenue: Decimal | None) -> bool:
+    """Whether an order's new state adds to its customer's value exactly what the old one did
+    (the order's time never changes once recorded)."""
+    counted = status in COUNTED_STATUSES
+    if known is None or known.status not in COUNTED_STATUSES:
+        return not counted
+    return counted and known.revenue == revenue
 
 
 async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> None:

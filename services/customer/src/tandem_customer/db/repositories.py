@@ -60,6 +60,12 @@ class CustomerRepository(Repository):
     model = Customer
     table = customers
 
+    async def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer this one was merged into; None when it is not merged (or unknown)."""
+        return await self.session.scalar(
+            select(customers.c.merged_into).where(customers.c.id == customer_id)
+        )
+
     async def list(
         self, *, limit: int, keyset: paging.Keyset, where: CustomerFilter
     ) -> list[Customer]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,16 @@ from tandem_customer.domain.value import COUNTED_STATUSES
 from tandem_kit.db import utcnow
 
 
+@dataclass(frozen=True)
+class CountedOrder:
+    """One order as the value read model holds it."""
+
+    version: int
+    customer_id: uuid.UUID
+    status: str
+    revenue: Decimal | None
+
+
 def cents(amount: Decimal) -> int:
     """Whole cents, for comparisons the database can do on any backend."""
     return int((amount * 100).to_integral_value())
@@ -26,15 +37,26 @@ class ValueRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def order_version(self, order_id: uuid.UUID) -> tuple[int, uuid.UUID] | None:
+    async def counted_order(self, order_id: uuid.UUID) -> CountedOrder | None:
+        """What the read model holds of one order: its version, customer and what it counts."""
+        o = order_values.c
         row = (
             await self.session.execute(
-                select(order_values.c.version, order_values.c.customer_id).where(
-                    order_values.c.order_id == order_id
-                )
+                select(o.version, o.customer_id, o.status, o.revenue).where(o.order_id == order_id)
             )
         ).first()
-        return None if row is None else (row.version, row.customer_id)
+        if row is None:
+            return None
+        return CountedOrder(row.version, row.customer_id, row.status, row.revenue)
+
+    async def has_value(self, customer_id: uuid.UUID) -> bool:
+        """Whether the customer's value was ever calculated (its row exists)."""
+        found = await self.session.scalar(
+            select(customer_values.c.customer_id).where(
+                customer_values.c.customer_id == customer_id
+            )
+        )
+        return found is not None
 
     async def save_order(self, values: dict[str, Any], *, exists: bool) -> None:
         """Insert or replace one order's row (the caller checked the version is newer)."""

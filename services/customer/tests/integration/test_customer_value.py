@@ -1,0 +1,121 @@
+"""Customer value from order events: recalculated only when an order's part in it changes
+(SQLite and PostgreSQL)."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from tandem_customer.application import handlers
+from tandem_customer.application.commands import RegisterCustomer
+from tandem_customer.application.value import when_order_changed
+from tandem_customer.bootstrap import unit_of_work_factory
+from tandem_kit.db import create_engine, session_factory
+from tandem_kit.migrations import upgrade
+
+AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def uow_factory(database_url):
+    await upgrade(database_url, "tandem_customer.db:migrations")
+    engine = create_engine(database_url)
+    yield unit_of_work_factory(session_factory(engine))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def customer_id(uow_factory) -> uuid.UUID:
+    async with uow_factory() as uow:
+        customer = await handlers.register_customer(
+            RegisterCustomer(name="Acme", email=None, credit_limit=Decimal(0), currency="EUR"),
+            uow,
+        )
+        await uow.commit()
+    return customer.id
+
+
+async def apply(uow_factory, order_id, customer_id, version, status, total="100") -> bool:
+    async with uow_factory() as uow:
+        changed = await when_order_changed(
+            uow,
+            order_id=order_id,
+            customer_id=customer_id,
+            version=version,
+            status=status,
+            total=Decimal(total),
+            currency="EUR",
+            at=AT,
+        )
+        await uow.commit()
+    return changed
+
+
+async def value(uow_factory, customer_id) -> dict:
+    async with uow_factory() as uow:
+        row = await uow.values.get(customer_id)
+        customer = await uow.customers.get(customer_id)
+    assert row is not None
+    return {**row, "customer_tier": customer.tier}
+
+
+async def test_a_draft_leaves_a_calculated_value_as_it_is(uow_factory, customer_id):
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await apply(uow_factory, first, customer_id, 1, "confirmed", "100")
+    before = await value(uow_factory, customer_id)
+
+    assert await apply(uow_factory, second, customer_id, 1, "draft", "50")
+    assert await value(uow_factory, customer_id) == before  # not even re-stored
+
+    await apply(uow_factory, second, customer_id, 2, "confirmed", "50")
+    after = await value(uow_factory, customer_id)
+    assert after["order_count"] == 2 and after["lifetime_revenue"] == Decimal("150")
+    assert after["updated_at"] > before["updated_at"]
+
+
+async def test_a_customers_first_order_event_sets_its_value_and_tier_even_as_a_draft(
+    uow_factory, customer_id
+):
+    await apply(uow_factory, uuid.uuid4(), customer_id, 1, "draft")
+    row = await value(uow_factory, customer_id)
+    assert row["order_count"] == 0 and row["lifetime_revenue"] == Decimal(0)
+    assert row["tier"] == row["customer_tier"] == "bronze"
+
+
+async def test_a_new_version_counting_the_same_revenue_changes_nothing_but_a_cancel_does(
+    uow_factory, customer_id
+):
+    order = uuid.uuid4()
+    await apply(uow_factory, order, customer_id, 1, "confirmed", "100")
+    confirmed = await value(uow_factory, customer_id)
+
+    await apply(uow_factory, order, customer_id, 2, "fulfilled", "100")
+    assert await value(uow_factory, customer_id) == confirmed
+
+    await apply(uow_factory, order, customer_id, 3, "fulfilled", "120")
+    changed = await value(uow_factory, customer_id)
+    assert changed["lifetime_revenue"] == Decimal("120") and changed["order_count"] == 1
+
+    await apply(uow_factory, order, customer_id, 4, "cancelled", "120")
+    cancelled = await value(uow_factory, customer_id)
+    assert cancelled["order_count"] == 0 and cancelled["last_order_at"] is None
+
+
+async def test_an_order_of_a_merged_customer_counts_for_the_survivor(uow_factory, customer_id):
+    async with uow_factory() as uow:
+        survivor = await handlers.register_customer(
+            RegisterCustomer(
+                name="Acme Group", email=None, credit_limit=Decimal(0), currency="EUR"
+            ),
+            uow,
+        )
+        merged = await uow.customers.get(customer_id, for_update=True)
+        merged.merged_into = survivor.id
+        await uow.commit()
+
+    await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "70")
+    row = await value(uow_factory, survivor.id)
+    assert row["order_count"] == 1 and row["lifetime_revenue"] == Decimal("70")
+    async with uow_factory() as uow:
+        assert await uow.values.get(customer_id) is None
