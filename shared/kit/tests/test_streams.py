@@ -124,3 +124,48 @@ def test_the_app_takes_broker_credentials_and_timeouts_from_the_settings():
     assert app.conf.broker_commit_interval == 0.05
     assert app.conf.processing_guarantee.value == "at_least_once"
     assert app.kafka.fetch_max_wait_ms == 25
+
+
+async def test_end_offsets_of_a_partition_written_meanwhile_are_checked_without_chasing_it(
+    kafka_settings,
+):
+    """A standby's changelog keeps growing: the check reads one batch and returns."""
+    topic = unique("kit-ends-live")
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+    finally:
+        await admin.close()
+    tp = TopicPartition(topic, 0)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_settings.bootstrap_servers, acks="all", linger_ms=50
+    )
+    await producer.start()
+    stop = asyncio.Event()
+
+    async def keep_writing():
+        while not stop.is_set():
+            await producer.send_and_wait(topic, b"more", partition=0)
+
+    try:
+        sent = [await producer.send(topic, b"%d" % n, partition=0) for n in range(5)]
+        await producer.flush()
+        assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
+        await consumer.start()
+        try:
+            reported = await consumer.end_offsets([tp])
+        finally:
+            await consumer.stop()
+        writing = asyncio.create_task(keep_writing())
+        try:
+            ends = await asyncio.wait_for(
+                true_end_offsets(kafka_settings, reported, client_id="kit-test"), timeout=10
+            )
+        finally:
+            stop.set()
+            await writing
+    finally:
+        await producer.stop()
+    assert ends[tp] >= 5

@@ -86,9 +86,11 @@ def faust_options(settings: KafkaSettings, app_id: str) -> dict[str, Any]:
 async def true_end_offsets(
     settings: KafkaSettings, reported: Mapping[TP, int | None], *, client_id: str
 ) -> dict[TP, int | None]:
-    """``reported`` end offsets, moved past any record found at or beyond them.
+    """``reported`` end offsets, each moved past the record batch that holds its last offset.
 
-    Reads each partition from its reported end minus one until a fetch brings nothing new.
+    Reads each partition once from its reported end minus one: the first fetch brings that
+    record's whole batch (what the embedded broker left out of its end offset). A partition
+    that others keep writing (a standby's changelog) is read no further than that batch.
     """
     ends = dict(reported)
     pending = {tp: end for tp, end in ends.items() if end}  # an empty partition has no tail
@@ -111,15 +113,17 @@ async def true_end_offsets(
         # A fetch that finds nothing returns after the fetch wait; give it a few of those.
         quiet_ms = max(4 * settings.fetch_max_wait_ms, 100)
         deadline = asyncio.get_running_loop().time() + settings.request_timeout_ms / 1000
-        while asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=quiet_ms)
+        unread = set(pending)
+        while unread and asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(*unread, timeout_ms=quiet_ms)
             if not any(batches.values()):
-                break
+                break  # what is left ends in no record (a transaction marker): as reported
             for tp, records in batches.items():
-                last = records[-1].offset + 1
-                if last > (ends[tp] or 0):
-                    ends[tp] = last
-        else:
+                if records:
+                    ends[tp] = max(ends[tp] or 0, records[-1].offset + 1)
+                    unread.discard(tp)
+                    consumer.pause(tp)
+        if unread and asyncio.get_running_loop().time() >= deadline:
             raise TimeoutError("the changelog end offsets could not be checked in time")
     finally:
         await consumer.stop()
