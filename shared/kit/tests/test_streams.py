@@ -65,33 +65,49 @@ async def test_drain_fails_instead_of_waiting_when_the_buffer_has_stopped():
         await asyncio.wait_for(buffer.drain(), timeout=5)
 
 
-async def test_end_offsets_are_checked_against_the_records_themselves(kafka_settings):
-    """The embedded broker reports a multi-record last batch's base offset + 1 as the end."""
-    topic = unique("kit-ends")
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
+async def _new_topic(settings: KafkaSettings, prefix: str, partitions: int) -> str:
+    topic = unique(prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+        await admin.create_topics([NewTopic(topic, partitions, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_settings.bootstrap_servers, acks="all", linger_ms=50
-    )
+    return topic
+
+
+def _batching_producer(settings: KafkaSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=50)
+
+
+async def _send_a_batch_of_five(producer: AIOKafkaProducer, topic: str) -> None:
+    """Five records on partition 0 of an empty topic, in one batch."""
+    sent = [await producer.send(topic, b"%d" % n, partition=0) for n in range(5)]
+    await producer.flush()
+    assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
+
+
+async def _reported_ends(settings: KafkaSettings, tps: list[TopicPartition]) -> dict:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    await consumer.start()
+    try:
+        return await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+
+
+async def test_end_offsets_are_checked_against_the_records_themselves(kafka_settings):
+    """The embedded broker reports a multi-record last batch's base offset + 1 as the end."""
+    topic = await _new_topic(kafka_settings, "kit-ends", partitions=3)
+    producer = _batching_producer(kafka_settings)
     await producer.start()
     try:
         await (await producer.send(topic, b"a", partition=1))
-        sent = [await producer.send(topic, b"%d" % n, partition=0) for n in range(5)]
-        await producer.flush()  # one batch of five on partition 0
-        assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
+        await _send_a_batch_of_five(producer, topic)
     finally:
         await producer.stop()
     parts = [TopicPartition(topic, p) for p in range(3)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
-    await consumer.start()
-    try:
-        reported = await consumer.end_offsets(parts)
-    finally:
-        await consumer.stop()
+    reported = await _reported_ends(kafka_settings, parts)
     assert reported[parts[0]] <= 5  # 1 on the embedded broker, 5 on Kafka
 
     ends = await true_end_offsets(kafka_settings, reported, client_id="kit-test")
@@ -130,17 +146,9 @@ async def test_end_offsets_of_a_partition_written_meanwhile_are_checked_without_
     kafka_settings,
 ):
     """A standby's changelog keeps growing: the check reads one batch and returns."""
-    topic = unique("kit-ends-live")
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-    finally:
-        await admin.close()
+    topic = await _new_topic(kafka_settings, "kit-ends-live", partitions=1)
     tp = TopicPartition(topic, 0)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_settings.bootstrap_servers, acks="all", linger_ms=50
-    )
+    producer = _batching_producer(kafka_settings)
     await producer.start()
     stop = asyncio.Event()
 
@@ -149,15 +157,8 @@ async def test_end_offsets_of_a_partition_written_meanwhile_are_checked_without_
             await producer.send_and_wait(topic, b"more", partition=0)
 
     try:
-        sent = [await producer.send(topic, b"%d" % n, partition=0) for n in range(5)]
-        await producer.flush()
-        assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
-        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
-        await consumer.start()
-        try:
-            reported = await consumer.end_offsets([tp])
-        finally:
-            await consumer.stop()
+        await _send_a_batch_of_five(producer, topic)
+        reported = await _reported_ends(kafka_settings, [tp])
         writing = asyncio.create_task(keep_writing())
         try:
             ends = await asyncio.wait_for(
