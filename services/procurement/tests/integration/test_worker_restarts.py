@@ -157,13 +157,12 @@ async def snapshot(uow):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known defect (issue 6 left open): now and then (1 run in 6-8 in some series, 0 in 14 "
-    "in another, once in a CI run) a SKU's published net demand ends short of its coverage "
-    "after the kill: requisition events published around the kill and before the restarted "
-    "join's group join never reach the join's by-SKU topic (the join's output matches its input, "
-    "the outbox published every event). Not found yet: where the join's requisition split skips "
-    "them. The table-recovery defect it was first taken for is fixed (tandem_kit.streams). On "
-    "failure the test prints the topics' trail for the SKU. It reports XPASS when exact.",
+    reason="known defect, issue 6 open: after a SIGKILL of the procurement worker, a SKU's "
+    "published net demand can stay short of its coverage (seen once in a CI run, 1 in 6-8 "
+    "local runs in some series, none in others), because requisition events published around "
+    "the kill never reach the demand join's by-SKU topic. Demand lines and requisitions stay "
+    "exact, and graceful restarts and replays are exact. The test still runs: XPASS when "
+    "exact, and on failure it prints the topics' trail as evidence for the fix.",
 )
 async def test_killing_the_worker_mid_stream_keeps_demand_exact(
     kafka, database, sqlite_url, tmp_path
