@@ -9,7 +9,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
 from tandem_kit.settings import KafkaSettings
-from tandem_kit.streams import KafkaApp, _ChangelogBuffer, true_end_offsets
+from tandem_kit.streams import KafkaApp, _ChangelogBuffer, seek_to_committed, true_end_offsets
 from tandem_kit.testing.plugin import unique
 
 
@@ -170,3 +170,42 @@ async def test_end_offsets_of_a_partition_written_meanwhile_are_checked_without_
     finally:
         await producer.stop()
     assert ends[tp] >= 5
+
+
+async def test_partitions_go_back_to_their_committed_offsets_or_to_the_beginning(kafka_settings):
+    """Records fetched and then discarded are read again, committed or not (0 included)."""
+    topic = await _new_topic(kafka_settings, "kit-seek", partitions=3)
+    tps = [TopicPartition(topic, p) for p in range(3)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for tp in tps:
+            for n in range(4):
+                await producer.send_and_wait(topic, b"%d" % n, partition=tp.partition)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+        group_id=unique("kit-seek-group"),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=kafka_settings.fetch_max_wait_ms,
+    )
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.commit({tps[1]: 2, tps[2]: 0})
+        read: dict[TopicPartition, int] = {}
+        while len(read) < 3 or min(read.values()) < 4:  # fetched, as if then discarded
+            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+                read[tp] = records[-1].offset + 1
+        assert [await consumer.position(tp) for tp in tps] == [4, 4, 4]
+
+        committed = await seek_to_committed(consumer, tps, reset="earliest")
+
+        assert committed == {tps[0]: None, tps[1]: 2, tps[2]: 0}
+        assert [await consumer.position(tp) for tp in tps] == [0, 2, 0]
+        await seek_to_committed(consumer, [tps[0]], reset="latest")
+        assert await consumer.position(tps[0]) == 4
+    finally:
+        await consumer.stop()

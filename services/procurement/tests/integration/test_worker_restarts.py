@@ -155,15 +155,6 @@ async def snapshot(uow):
     return net, lines, covered
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, issue 6 open: after a SIGKILL of the procurement worker, a SKU's "
-    "published net demand can stay short of its coverage (seen once in a CI run, 1 in 6-8 "
-    "local runs in some series, none in others), because requisition events published around "
-    "the kill never reach the demand join's by-SKU topic. Demand lines and requisitions stay "
-    "exact, and graceful restarts and replays are exact. The test still runs: XPASS when "
-    "exact, and on failure it prints the topics' trail as evidence for the fix.",
-)
 async def test_killing_the_worker_mid_stream_keeps_demand_exact(
     kafka, database, sqlite_url, tmp_path
 ):

@@ -2,7 +2,7 @@
 
 Install with the ``streams`` extra (``tandem-kit[streams]``). ``KafkaApp`` is a ``faust.App``
 whose broker, credentials, timeouts and at-least-once defaults come from ``KafkaSettings``, and
-whose transport changes three things of Faust's aiokafka driver:
+whose transport changes four things of Faust's aiokafka driver:
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
    broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead.
@@ -21,17 +21,25 @@ whose transport changes three things of Faust's aiokafka driver:
    without its latest changes (measured: 8 of 31 entries missing after a restart). The end
    offsets here are checked by reading from the last offset reported onwards until nothing more
    comes; against Kafka that read finds the one record expected and changes nothing.
+4. **A seek to committed offsets that also covers partitions never committed.** Faust discards
+   records it has fetched but may not hand on (a rebalance stopped the flow, a partition not
+   yet active during recovery) and then "seeks back to the committed offsets"; aiokafka's
+   ``seek_to_committed`` leaves a partition without a committed offset (or committed at 0)
+   where the fetch left it, past the discarded records, which were then never processed (seen
+   after a worker was killed before its first commit of a partition: the restarted join lost
+   the requisitions written meanwhile). Here such a partition goes back to where the reset
+   policy says (the beginning, by default), and a committed 0 is sought like any offset.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import faust
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as faust_kafka
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
@@ -192,11 +200,49 @@ class _Producer(faust_kafka.Producer):
             await self._producer.flush()
 
 
+async def seek_to_committed(
+    consumer: AIOKafkaConsumer, partitions: Iterable[TopicPartition], *, reset: str
+) -> dict[TopicPartition, int | None]:
+    """Move each partition to its committed offset, or where ``reset`` says when it has none.
+
+    Returns the committed offsets (None where nothing was committed), as aiokafka's
+    ``seek_to_committed`` does; unlike it, no partition keeps the position a fetch left it at.
+    """
+    committed: dict[TopicPartition, int | None] = {}
+    uncommitted = []
+    for tp in partitions:
+        offset = committed[tp] = await consumer.committed(tp)
+        if offset is None:
+            uncommitted.append(tp)
+        else:
+            consumer.seek(tp, offset)
+    if uncommitted:
+        if reset == "latest":
+            await consumer.seek_to_end(*uncommitted)
+        else:
+            await consumer.seek_to_beginning(*uncommitted)
+    return committed
+
+
 class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         consumer._fetch_max_wait_ms = cast(KafkaApp, self.app).kafka.fetch_max_wait_ms
         return consumer
+
+    async def seek_to_committed(self) -> Mapping[TP, int | None]:
+        return await self.call_thread(self._seek_to_committed)
+
+    async def _seek_to_committed(self) -> Mapping[TP, int | None]:
+        """Stream partitions to their committed offsets; changelogs stay with the recovery."""
+        consumer = self._ensure_consumer()
+        changelogs = self.app.tables.changelog_topics
+        assigned = consumer.assignment()
+        offsets: dict[Any, int | None] = {tp: None for tp in assigned if tp.topic in changelogs}
+        streams = [tp for tp in assigned if tp.topic not in changelogs]
+        reset = self.app.conf.consumer_auto_offset_reset
+        offsets.update(await seek_to_committed(consumer, streams, reset=reset))
+        return offsets
 
 
 class _Consumer(faust_kafka.Consumer):
