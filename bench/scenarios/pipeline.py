@@ -40,6 +40,7 @@ from bench.pipeline_arrivals import (
     publish,
 )
 from bench.pipeline_trace import Traces, handling_totals
+from bench.procs import CpuMeter
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread, percentile
 from tandem_contracts import procurement as own
@@ -62,6 +63,8 @@ class PipelineRun:
     unsourced: int = 0
     handled: tuple[float, float] = (0.0, 0.0)  # procurement.demand: handling seconds, events
     errors: Errors = field(default_factory=Errors)
+    # CPU ms per order by process, from the first confirmation until the last is seen.
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
     @property
     def achieved_rate(self) -> float:
@@ -87,6 +90,10 @@ class PipelineRun:
             f"{self.achieved_rate:.0f}/s; {seen} requisitions seen ({lat}); "
             f"{self.missing} missing, {self.unsourced} unsourced; {self.handling()}"
         )
+
+    def cpu(self) -> str:
+        busiest = sorted(self.cpu_ms.items(), key=lambda kv: -kv[1])
+        return ", ".join(f"{name} {ms:.2f}" for name, ms in busiest if ms >= 0.01)
 
     def handling(self) -> str:
         seconds, events = self.handled
@@ -153,6 +160,8 @@ class Pipeline:
             await self.confirm(orders[index])
 
         handled_before = await self.handled()
+        assert self.ctx.system is not None
+        meter = CpuMeter(self.ctx.system.pids())
         started = time.perf_counter()
         arrivals = await fixed_rate(
             arrive, rate=rate, count=count, max_in_flight=64, max_seconds=seconds * 3 + 10,
@@ -166,6 +175,7 @@ class Pipeline:
             lambda: all(self.traces.lines[i].seen for i in lines),
             self.ctx.profile.pipeline_drain_seconds,
         )
+        cpu_ms = meter.per_operation(count)
         latencies = self.traces.latencies(lines)
         handled_after = await self.handled()
         return PipelineRun(
@@ -178,6 +188,7 @@ class Pipeline:
                 handled_after[0] - handled_before[0], handled_after[1] - handled_before[1]
             ),
             errors=errors,
+            cpu_ms=cpu_ms,
         )
 
     async def handled(self) -> tuple[float, float]:
@@ -284,6 +295,7 @@ async def _at_rates(ctx: Context, pipe: Pipeline, kafka: KafkaSettings, why: str
             ctx.progress("  hop medians: " + ", ".join(
                 f"{name} {ms:.0f} ms" for name, ms in result.hops_ms.items()
             ))
+            ctx.progress(f"  CPU ms per order: {result.cpu()}")
         _figures(ctx, rate, system_runs, base_runs, why, pipe.arrivals)
 
 
@@ -349,6 +361,16 @@ def _figures(
             for name, ms in r.hops_ms.items():
                 hops.setdefault(name, []).append(ms)
         notes.append("; ".join(r.handling() for r in runs))
+        cpu: dict[str, list[float]] = {}
+        for r in runs:
+            for name, ms in r.cpu_ms.items():
+                cpu.setdefault(name, []).append(ms)
+        if cpu:
+            notes.append("CPU ms per order by process (median over runs): " + ", ".join(
+                f"{name} {statistics.median(v):.2f}"
+                for name, v in sorted(cpu.items(), key=lambda kv: -statistics.median(kv[1]))
+                if statistics.median(v) >= 0.01
+            ))
         if hops:
             notes.append("median per hop (ms, median over runs): " + ", ".join(
                 f"{name} {statistics.median(v):.0f}" for name, v in hops.items()

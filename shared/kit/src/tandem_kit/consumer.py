@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from aiokafka import (
@@ -17,7 +18,7 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.errors import KafkaError
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
@@ -245,10 +246,7 @@ class EventConsumer:
                     # Another member of the group applied it first (after a rebalance).
                     await uow.session.rollback()
                     exists = await uow.session.scalar(
-                        select(inbox_table.c.event_id).where(
-                            inbox_table.c.consumer_group == self.group_id,
-                            inbox_table.c.event_id == envelope.id,
-                        )
+                        _SEEN, {"group": self.group_id, "event_id": envelope.id}
                     )
                     if exists is not None:
                         return "duplicate"
@@ -278,17 +276,11 @@ class EventConsumer:
             processed_at=utcnow(),
         )
         dialect = uow.session.bind.dialect.name if uow.session.bind is not None else ""
-        if dialect in _UPSERTS:
-            stmt = _UPSERTS[dialect](inbox_table).values(**row).on_conflict_do_nothing()
-            return bool((await uow.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
-        seen = await uow.session.scalar(
-            select(inbox_table.c.event_id).where(
-                inbox_table.c.consumer_group == self.group_id,
-                inbox_table.c.event_id == envelope.id,
-            )
-        )
+        if (claim := _claim_statement(dialect)) is not None:
+            return bool((await uow.session.execute(claim, row)).rowcount)  # type: ignore[attr-defined]
+        seen = await uow.session.scalar(_SEEN, {"group": self.group_id, "event_id": envelope.id})
         if seen is None:
-            await uow.session.execute(insert(inbox_table).values(**row))
+            await uow.session.execute(insert(inbox_table), row)
         return seen is None
 
     async def _dead_letter(
@@ -341,6 +333,19 @@ _UPSERTS: dict[str, Callable[[Any], Any]] = {
     "sqlite": sqlite_dialect.insert,
     "postgresql": postgresql_dialect.insert,
 }
+# The inbox statements run for every event: built once (building and cache-keying a statement
+# costs about as much CPU as executing it), their values bound per execution.
+_SEEN = select(inbox_table.c.event_id).where(
+    inbox_table.c.consumer_group == bindparam("group"),
+    inbox_table.c.event_id == bindparam("event_id"),
+)
+
+
+@cache
+def _claim_statement(dialect: str) -> Any:
+    """INSERT INTO the inbox ... ON CONFLICT DO NOTHING, where the dialect has it."""
+    upsert = _UPSERTS.get(dialect)
+    return upsert(inbox_table).on_conflict_do_nothing() if upsert is not None else None
 
 
 class _JoinListener(ConsumerRebalanceListener):

@@ -78,7 +78,10 @@ async def stage(session: AsyncSession, messages: Iterable[tuple[Topic, Envelope]
     """Write outbox rows in the caller's transaction (they commit or roll back with it)."""
     rows = [outbox_row(topic, envelope) for topic, envelope in messages]
     if rows:
-        await session.execute(insert(outbox_table), rows)
+        await session.execute(_STAGE, rows)
+
+
+_STAGE = insert(outbox_table)  # built once: it runs in every transaction that publishes
 
 
 class OutboxRelay:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Insert, Table, insert, or_, select, update
+from sqlalchemy import Select, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,18 +139,7 @@ class SupplierReadModel:
         self, sku: str
     ) -> tuple[list[OfferTerms], dict[uuid.UUID, SupplierView]]:
         """The SKU's offers and what is known of their suppliers, in one query."""
-        rows = await self.session.execute(
-            select(
-                offers,
-                supplier_views.c.supplier_id.label("known_supplier_id"),
-                supplier_views.c.name.label("supplier_name"),
-                supplier_views.c.status.label("supplier_status"),
-                supplier_views.c.standing.label("supplier_standing"),
-                supplier_views.c.score.label("supplier_score"),
-            )
-            .outerjoin(supplier_views, supplier_views.c.supplier_id == offers.c.supplier_id)
-            .where(offers.c.sku == sku, offers.c.withdrawn.is_(False))
-        )
+        rows = await self.session.execute(_offers_with_suppliers(), {"sku": sku})
         found: list[OfferTerms] = []
         known: dict[uuid.UUID, SupplierView] = {}
         for r in rows.all():
@@ -203,11 +194,7 @@ class ApprovalPolicies:
         self.session = session
 
     async def current(self) -> ApprovalPolicy:
-        row = (
-            await self.session.execute(
-                select(approval_policies).order_by(approval_policies.c.version.desc()).limit(1)
-            )
-        ).first()
+        row = (await self.session.execute(_CURRENT_POLICY)).first()
         return self._of(row) if row else default_policy()
 
     async def get(self, version: int) -> ApprovalPolicy | None:
@@ -273,27 +260,16 @@ class NetDemandView:
         as_of: datetime,
     ) -> bool:
         values = dict(
+            sku=sku,
             version=version,
             ordered_quantity=ordered,
             covered_quantity=covered,
             net_quantity=net,
             as_of=as_of,
         )
-        upsert = _insert_for(self.session)(net_demand).values(sku=sku, **values)
-        # Versions are the join's input offsets; a join replaying onto a new input topic counts
-        # from low numbers again, so a later as_of wins as well. One statement: this runs for
-        # every NetDemandChanged the worker consumes.
-        newer = or_(
-            net_demand.c.version < upsert.excluded.version,
-            net_demand.c.as_of < upsert.excluded.as_of,
-        )
-        result = await self.session.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[net_demand.c.sku],
-                set_={name: upsert.excluded[name] for name in values},
-                where=newer,
-            )
-        )
+        assert self.session.bind is not None
+        upsert = _net_demand_upsert(self.session.bind.dialect.name)
+        result = await self.session.execute(upsert, values)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def list(self, *, sku: str | None, limit: int, after: str | None) -> list[dict]:
@@ -305,10 +281,45 @@ class NetDemandView:
         return [dict(r._mapping) for r in (await self.session.execute(stmt)).all()]
 
 
-def _insert_for(session: AsyncSession) -> Callable[[Table], Insert]:
-    """The dialect's INSERT, which knows ON CONFLICT (SQLite and PostgreSQL)."""
-    assert session.bind is not None
-    return sqlite.insert if session.bind.dialect.name == "sqlite" else postgresql.insert
+_CURRENT_POLICY = select(approval_policies).order_by(approval_policies.c.version.desc()).limit(1)
+
+# Statements the demand consumer runs for every order line or net-demand event: built once
+# (building and cache-keying a statement costs about as much CPU as executing it).
+
+
+@cache
+def _offers_with_suppliers() -> Select[Any]:
+    return (
+        select(
+            offers,
+            supplier_views.c.supplier_id.label("known_supplier_id"),
+            supplier_views.c.name.label("supplier_name"),
+            supplier_views.c.status.label("supplier_status"),
+            supplier_views.c.standing.label("supplier_standing"),
+            supplier_views.c.score.label("supplier_score"),
+        )
+        .outerjoin(supplier_views, supplier_views.c.supplier_id == offers.c.supplier_id)
+        .where(offers.c.sku == bindparam("sku"), offers.c.withdrawn.is_(False))
+    )
+
+
+@cache
+def _net_demand_upsert(dialect: str) -> Any:
+    """The dialect's INSERT .. ON CONFLICT (SQLite and PostgreSQL) that keeps the newer state.
+
+    Versions are the join's input offsets; a join replaying onto a new input topic counts from
+    low numbers again, so a later as_of wins as well.
+    """
+    upsert = sqlite.insert(net_demand) if dialect == "sqlite" else postgresql.insert(net_demand)
+    kept = ("version", "ordered_quantity", "covered_quantity", "net_quantity", "as_of")
+    return upsert.on_conflict_do_update(
+        index_elements=[net_demand.c.sku],
+        set_={name: upsert.excluded[name] for name in kept},
+        where=or_(
+            net_demand.c.version < upsert.excluded.version,
+            net_demand.c.as_of < upsert.excluded.as_of,
+        ),
+    )
 
 
 def today_of(now: datetime) -> date:

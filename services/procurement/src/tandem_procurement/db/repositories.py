@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_procurement.db.tables import (
@@ -52,8 +53,8 @@ class _Repo:
         self.session.add(aggregate)
         self._track(aggregate)
 
-    async def _all(self, stmt) -> list[Any]:  # type: ignore[no-untyped-def]
-        found = list((await self.session.execute(stmt)).scalars().unique())
+    async def _all(self, stmt, params: dict[str, Any] | None = None) -> list[Any]:  # type: ignore[no-untyped-def]
+        found = list((await self.session.execute(stmt, params)).scalars().unique())
         for aggregate in found:
             self._track(aggregate)
         return found
@@ -74,13 +75,7 @@ class RequisitionRepository(_Repo):
         return await self._all(stmt.order_by(requisitions.c.created_at, requisitions.c.id))
 
     async def for_order_line(self, line_id: uuid.UUID) -> list[Requisition]:
-        stmt = (
-            select(Requisition)
-            .where(requisitions.c.order_line_id == line_id)
-            .order_by(requisitions.c.created_at, requisitions.c.id)
-            .with_for_update()
-        )
-        return await self._all(stmt)
+        return await self._all(_for_order_line(), {"line_id": line_id})
 
     async def for_order(self, order_id: uuid.UUID) -> list[Requisition]:
         stmt = select(Requisition).where(requisitions.c.order_id == order_id)
@@ -253,12 +248,7 @@ class ContractRepository(_Repo):
         return await self._all(stmt.limit(limit))
 
     async def in_force(self, today: date) -> list[Contract]:
-        stmt = select(Contract).where(
-            contracts.c.status.in_(list(IN_FORCE)),
-            contracts.c.valid_from <= today,
-            contracts.c.valid_until >= today,
-        )
-        return await self._all(stmt)
+        return await self._all(_in_force(), {"today": today})
 
     async def due_for_expiry_check(self) -> list[Contract]:
         stmt = select(Contract).where(contracts.c.status.in_(list(IN_FORCE))).with_for_update()
@@ -267,8 +257,7 @@ class ContractRepository(_Repo):
 
 class DemandRepository(_Repo):
     async def get(self, line_id: uuid.UUID) -> DemandLine | None:
-        stmt = select(DemandLine).where(demand_lines.c.line_id == line_id).with_for_update()
-        found = await self._all(stmt)
+        found = await self._all(_demand_line(), {"line_id": line_id})
         return found[0] if found else None
 
     async def for_order(self, order_id: uuid.UUID) -> list[DemandLine]:
@@ -284,3 +273,34 @@ class DemandRepository(_Repo):
             return []
         stmt = select(DemandLine).where(demand_lines.c.line_id.in_(list(line_ids)))
         return await self._all(stmt)
+
+
+# Statements the demand consumer runs for every order line: built once (building and
+# cache-keying a statement costs about as much CPU as executing it), values bound per call.
+# Built on first use: selecting a domain class needs the mappers started.
+
+
+@cache
+def _demand_line() -> Select[Any]:
+    line_id = bindparam("line_id")
+    return select(DemandLine).where(demand_lines.c.line_id == line_id).with_for_update()
+
+
+@cache
+def _for_order_line() -> Select[Any]:
+    return (
+        select(Requisition)
+        .where(requisitions.c.order_line_id == bindparam("line_id"))
+        .order_by(requisitions.c.created_at, requisitions.c.id)
+        .with_for_update()
+    )
+
+
+@cache
+def _in_force() -> Select[Any]:
+    today = bindparam("today", type_=contracts.c.valid_from.type)
+    return select(Contract).where(
+        contracts.c.status.in_(list(IN_FORCE)),
+        contracts.c.valid_from <= today,
+        contracts.c.valid_until >= today,
+    )
