@@ -27,7 +27,7 @@ from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
 from tandem_contracts.envelope import header_map
 from tandem_kit import context, metrics
 from tandem_kit.db import inbox_table, utcnow
-from tandem_kit.kafka import dlq_topic, ensure_topics, make_consumer, make_producer
+from tandem_kit.kafka import IdleFetchWait, dlq_topic, ensure_topics, make_consumer, make_producer
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.uow import SqlUnitOfWork
 
@@ -140,8 +140,10 @@ class EventConsumer:
     async def _loop(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         consumer = self._consumer
+        idle = IdleFetchWait(consumer, self.settings.kafka)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            idle.polled(bool(batches))
             for tp, records in batches.items():
                 last: ConsumerRecord | None = None
                 decoded = [self._decode(record) for record in records]

@@ -27,6 +27,10 @@ class KafkaSettings(BaseSettings):
     client_id_prefix: str = "tandem"
     # The embedded broker holds each fetch for the full wait even when data is there.
     fetch_max_wait_ms: int = Field(default=10, ge=1, le=10_000)
+    # A consumer whose polls find nothing doubles its fetch wait up to this, and is back at
+    # fetch_max_wait_ms with the first record: idle consumers stop asking 100 times a second.
+    # The first event after a quiet spell waits at most this long. <= fetch_max_wait_ms: off.
+    fetch_idle_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
     # A group join takes about half the session timeout on the embedded broker.
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)

@@ -5,7 +5,8 @@ whose broker, credentials, timeouts and at-least-once defaults come from ``Kafka
 whose transport changes four things of Faust's aiokafka driver:
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
-   broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead.
+   broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead,
+   lengthened while the app is idle as for the kit's consumers (``kafka.IdleFetchWait``).
 2. **A flush a commit can rely on.** Faust flushes the producer before it commits offsets, so
    that a table change is in its changelog before the event that made it counts as done. Its
    buffer flush gives up after 0.1 s without a send (a commit could pass changelog records still
@@ -44,7 +45,7 @@ from faust.transport.drivers import aiokafka as faust_kafka
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
-from tandem_kit.kafka import client_options
+from tandem_kit.kafka import IdleFetchWait, client_options
 from tandem_kit.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -225,10 +226,20 @@ async def seek_to_committed(
 
 
 class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
+    _idle: IdleFetchWait | None = None
+
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        consumer._fetch_max_wait_ms = cast(KafkaApp, self.app).kafka.fetch_max_wait_ms
+        kafka = cast(KafkaApp, self.app).kafka
+        consumer._fetch_max_wait_ms = kafka.fetch_max_wait_ms
+        self._idle = IdleFetchWait(consumer, kafka)
         return consumer
+
+    async def getmany(self, active_partitions: Any, timeout: float) -> Any:
+        records = await super().getmany(active_partitions, timeout)
+        if self._idle is not None:
+            self._idle.polled(any(records.values()))
+        return records
 
     async def seek_to_committed(self) -> Mapping[TP, int | None]:
         return await self.call_thread(self._seek_to_committed)

@@ -48,6 +48,7 @@ MEANINGS = {
     "ssl_keyfile": "client key for mutual TLS",
     "client_id_prefix": "prefix of Kafka client ids (visible in broker logs and quotas)",
     "fetch_max_wait_ms": "longest a fetch waits for data; low for the embedded broker",
+    "fetch_idle_max_wait_ms": "an idle consumer waits up to this per fetch (<= the wait: off)",
     "session_timeout_ms": "consumer group session timeout; a join takes about half of it",
     "heartbeat_interval_ms": "consumer heartbeat interval",
     "enable_idempotence": "idempotent producer; true on real Kafka (the embedded broker refuses)",
