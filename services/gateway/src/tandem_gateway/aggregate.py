@@ -16,13 +16,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-import httpx
 from fastapi import HTTPException
 from prometheus_client import Counter
 from pydantic import BaseModel
 
 from tandem_gateway.breaker import Breakers
-from tandem_gateway.upstream import UPSTREAM_CALLS, UPSTREAM_LATENCY, Upstreams, outcome_of
+from tandem_gateway.upstream import (
+    UPSTREAM_CALLS,
+    UPSTREAM_LATENCY,
+    UpstreamResponse,
+    Upstreams,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    outcome_of,
+)
 from tandem_kit.auth import Principal
 from tandem_kit.permissions import allowed
 
@@ -133,7 +140,7 @@ async def _fetch(
         # Refused, timed out, or cut off by the deadline (cancelled): each counts against it.
         breakers.failed(part.service)
         raise
-    if response.status_code >= 500:
+    if response.status >= 500:
         breakers.failed(part.service)
     else:
         breakers.succeeded(part.service)
@@ -142,44 +149,57 @@ async def _fetch(
 
 async def _call(
     upstreams: Upstreams, part: Read, params: Params, headers: dict[str, str], timeout: float
-) -> httpx.Response:
+) -> UpstreamResponse:
     started: float | None = None
     outcome = "error"
     try:
         # The wait for a free slot counts against the part's timeout too.
-        async with asyncio.timeout(timeout), upstreams.slot(part.service) as client:
+        async with asyncio.timeout(timeout), upstreams.slot(part.service) as sender:
             started = time.perf_counter()
-            response = await client.get(
+            response = await sender.send(
+                "GET",
                 f"{upstreams.urls[part.service]}{part.path}",
-                params=params,
+                query=_query(params),
                 headers=headers,
+                body=None,
                 timeout=timeout,
             )
-    except (TimeoutError, httpx.TimeoutException):
+    except (TimeoutError, UpstreamTimeout):
         outcome = "timeout"
         raise _Failed(
             "timeout", f"the {part.service} service did not answer within {timeout}s"
         ) from None
-    except httpx.TransportError as exc:
+    except UpstreamUnavailable as exc:
         outcome = "unavailable"
         raise _Failed(
-            "unavailable", f"the {part.service} service is unavailable ({type(exc).__name__})"
+            "unavailable", f"the {part.service} service is unavailable ({exc.kind})"
         ) from None
     finally:
         if started is not None:
             UPSTREAM_LATENCY.labels(part.service).observe(time.perf_counter() - started)
         if outcome != "error":
             UPSTREAM_CALLS.labels(part.service, outcome).inc()
-    UPSTREAM_CALLS.labels(part.service, outcome_of(response.status_code)).inc()
+    UPSTREAM_CALLS.labels(part.service, outcome_of(response.status)).inc()
     return response
 
 
-def _read(part: Read, response: httpx.Response) -> Any:
+def _query(params: Params) -> list[tuple[str, str]]:
+    """Query pairs, a list value repeating its name."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if isinstance(value, list):
+            pairs.extend((name, v) for v in value)
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+def _read(part: Read, response: UpstreamResponse) -> Any:
     try:
         body = response.json()
     except ValueError:
         body = None
-    status = response.status_code
+    status = response.status
     if status >= 500:
         raise _Failed("upstream_error", f"the {part.service} service answered {status}", status)
     if status in (401, 403):

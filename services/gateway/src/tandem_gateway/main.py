@@ -45,7 +45,6 @@ def create_app(
         upstreams = Upstreams(
             settings.service_urls(),
             concurrency=settings.upstream_concurrency,
-            timeout=settings.upstream_timeout_s,
             transport=transport,
         )
         async with httpx.AsyncClient(

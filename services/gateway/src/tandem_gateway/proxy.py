@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -15,6 +14,8 @@ from tandem_gateway.upstream import (
     UPSTREAM_CALLS,
     UPSTREAM_LATENCY,
     Upstreams,
+    UpstreamTimeout,
+    UpstreamUnavailable,
     identity_headers,
     outcome_of,
 )
@@ -95,17 +96,17 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
     started = time.perf_counter()
     try:
         # Waiting for a free slot and the call itself share the one timeout.
-        async with asyncio.timeout(settings.upstream_timeout_s), upstreams.slot(service) as client:
+        async with asyncio.timeout(settings.upstream_timeout_s), upstreams.slot(service) as sender:
             started = time.perf_counter()
-            upstream = await client.request(
+            upstream = await sender.send(
                 request.method,
                 url,
-                params=request.query_params,
-                content=body,
+                query=request.query_params.multi_items(),
+                body=body,
                 headers=headers,
                 timeout=settings.upstream_timeout_s,
             )
-    except (TimeoutError, httpx.TimeoutException):
+    except (TimeoutError, UpstreamTimeout):
         breakers.failed(service)
         UPSTREAM_CALLS.labels(service, "timeout").inc()
         return JSONResponse(
@@ -116,24 +117,22 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
                 "service": service,
             },
         )
-    except httpx.TransportError as exc:
+    except UpstreamUnavailable as exc:
         breakers.failed(service)
         UPSTREAM_CALLS.labels(service, "unavailable").inc()
         return JSONResponse(
             status_code=503,
             content={
-                "detail": f"the {service} service is unavailable: {type(exc).__name__}",
+                "detail": f"the {service} service is unavailable: {exc.kind}",
                 "service": service,
             },
         )
     finally:
         UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
-    UPSTREAM_CALLS.labels(service, outcome_of(upstream.status_code)).inc()
-    if upstream.status_code >= 500:
+    UPSTREAM_CALLS.labels(service, outcome_of(upstream.status)).inc()
+    if upstream.status >= 500:
         breakers.failed(service)
     else:
         breakers.succeeded(service)
-    out_headers = {
-        k: v for k, v in upstream.headers.items() if k.lower() in FORWARDED_RESPONSE_HEADERS
-    }
-    return Response(content=upstream.content, status_code=upstream.status_code, headers=out_headers)
+    out_headers = {k: v for k, v in upstream.headers if k in FORWARDED_RESPONSE_HEADERS}
+    return Response(content=upstream.body, status_code=upstream.status, headers=out_headers)
