@@ -62,3 +62,30 @@ def test_stream_rate_counts_intervals_between_the_first_and_last_output():
     assert rate_of([10.0, 10.5, 11.0, 12.0]) == 1.5
     assert rate_of([5.0]) is None
     assert rate_of([5.0, 5.0]) is None
+
+
+def test_demand_progress_counts_the_events_each_sku_state_stands_for():
+    import json
+
+    from bench.scenarios.demand_stream import LINE_QUANTITY, DemandProgress
+
+    def out(sku: str, events: int) -> bytes:
+        return json.dumps({"sku": sku, "ordered_quantity": str(LINE_QUANTITY * events)}).encode()
+
+    progress = DemandProgress(events=5)
+    progress.add(10.0, out("A", 1))
+    progress.add(10.2, out("B", 2))  # two events of B summed in one output (one superseded)
+    assert (progress.processed, progress.done_at, progress.complete) == (3, 10.2, False)
+    progress.add(10.4, out("A", 1))  # republished after a restart: nothing new
+    progress.add(10.1, out("A", 3))  # another partition's output, stamped earlier
+    assert (progress.processed, progress.done_at, progress.complete) == (5, 10.2, True)
+    assert progress.stamps == [10.0, 10.2, 10.4, 10.1]
+
+
+def test_passthrough_progress_counts_one_event_per_output():
+    from bench.scenarios.demand_stream import Progress
+
+    progress = Progress(events=2)
+    progress.add(3.0, b"x")
+    progress.add(2.5, b"y")
+    assert (progress.processed, progress.done_at, progress.complete) == (2, 3.0, True)

@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from tandem_contracts import Money, sales
 from tandem_contracts import procurement as own
-from tandem_procurement.streams.join import DemandJoin, SkuTotals, coverage_records, order_records
+from tandem_procurement.streams.join import (
+    DemandJoin,
+    SkuTotals,
+    coverage_records,
+    order_records,
+    pack,
+    unpack,
+)
 
 EUR = Money(amount=Decimal(1), currency="EUR")
 
@@ -133,13 +140,14 @@ def test_a_line_counts_as_covered_only_up_to_its_own_open_quantity():
     assert published[-1] == ("A", {"ordered": "12", "covered": "2", "net": "10"})
 
 
-def test_running_totals_always_equal_a_rebuild_from_the_facts():
-    rng = random.Random(11)
+def random_history(rng, n=300):
+    """Orders (four, re-versioned, lines moving between SKUs) and requisitions covering them."""
+    lines = [(uuid.uuid4(), rng.choice("ABC")) for _ in range(12)]
     lines = [(uuid.uuid4(), rng.choice("ABC")) for _ in range(12)]
     reqs = [uuid.uuid4() for _ in range(8)]
     versions = {}
     events = []
-    for _ in range(300):
+    for _ in range(n):
         if rng.random() < 0.6:
             order = rng.randrange(4)
             chosen = rng.sample(lines[order * 3 : order * 3 + 3], rng.randint(0, 3))
@@ -153,7 +161,11 @@ def test_running_totals_always_equal_a_rebuild_from_the_facts():
             lid, sku = rng.choice(lines)
             status = rng.choice(["draft", "approved", "ordered", "cancelled", "rejected"])
             events.append(req(reqs[r], max(v, 1), status, str(rng.randint(1, 9)), lid, sku))
-    tables, join, _ = run(events)
+    return events
+
+
+def test_running_totals_always_equal_a_rebuild_from_the_facts():
+    tables, join, _ = run(random_history(random.Random(11)))
     for sku in "ABC":
         incremental = join.totals(sku)
         rebuilt = tables.join().totals(sku)
@@ -228,3 +240,75 @@ def test_a_moved_line_is_zeroed_on_its_old_sku_again_when_its_version_is_handled
     # Removed altogether later: zero on every SKU it was ever on, no longer "moved".
     gone, _ = order_records(snapshot(O1, 4, "confirmed", []), entry)
     assert sorted((sku, r["moved"]) for sku, r in gone) == [("A", False), ("B", False)]
+
+
+def run_packed(batches, partition_of, tables=None, join=None):
+    """As ``run``, but each batch of snapshots is split at once and its records packed per
+    partition (as the order split does), each pack applied at once (as the SKU side does)."""
+    tables = tables if tables is not None else Tables()
+    join = join if join is not None else tables.join()
+    published = []
+    for batch in batches:
+        records = []
+        for ev in batch:
+            if isinstance(ev, own.RequisitionChanged):
+                records += coverage_records(ev)
+            else:
+                found, entry = order_records(ev, tables.orders.get(str(ev.order_id)))
+                if entry is not None:
+                    tables.orders[str(ev.order_id)] = entry
+                records += found
+        for _partition, facts in sorted(pack(records, partition_of).items()):
+            published += join.apply_all(unpack({"records": facts}))
+    return tables, join, published
+
+
+def latest(published):
+    return {sku: state for sku, state in published}
+
+
+def test_packed_batches_of_any_size_give_what_records_one_by_one_give():
+    def partition_of(sku):
+        return "ABC".index(sku) % 2
+
+    for seed in range(5):
+        rng = random.Random(seed)
+        events = random_history(rng, n=200)
+        tables, _, one_by_one = run(events)
+        cuts = sorted(rng.sample(range(1, len(events)), 30))
+        batches = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)], strict=True)]
+        packed_tables, packed_join, packed = run_packed(batches, partition_of)
+        assert net(packed_tables) == net(tables)
+        assert latest(packed) == latest(one_by_one)
+        assert len(packed) <= len(one_by_one)
+        # Redelivered batches change nothing and publish nothing.
+        _, _, again = run_packed(batches[-3:], partition_of, packed_tables, packed_join)
+        assert net(packed_tables) == net(tables) and again == []
+
+
+def test_a_pack_holds_the_latest_version_of_each_fact_per_partition():
+    first, _ = order_records(HISTORY[0], None)  # O1 v2: L1 on A, L2 on B
+    later, _ = order_records(HISTORY[2], {"v": 2, "lines": {str(L1): ["A"], str(L2): ["B"]}})
+    packs = pack([*later, *first], {"A": 0, "B": 1}.get)  # the older version comes last
+    assert sorted(packs) == [0, 1]
+    assert [(r["line_id"], r["v"], r["open"]) for r in packs[0]] == [(str(L1), 3, "7")]
+    assert [(r["line_id"], r["v"], r["open"]) for r in packs[1]] == [(str(L2), 3, "0")]
+
+
+def test_a_pack_publishes_each_sku_it_moved_once_with_its_final_state():
+    tables, join, _ = run(HISTORY[:1])  # A: L1 10, B: L2 4
+    records, _ = order_records(HISTORY[1], None)  # O2: L3 5 on A
+    cancelled, _ = order_records(HISTORY[3], {"v": 2, "lines": {str(L3): ["A"]}})
+    assert join.apply_all([r for _, r in [*records, *cancelled]]) == []  # A back where it was
+    reduced, _ = order_records(HISTORY[2], tables.orders.get(str(O1)))
+    states = join.apply_all([r for _, r in reduced])
+    assert states == [
+        ("A", {"ordered": "7", "covered": "0", "net": "7"}),
+        ("B", {"ordered": "0", "covered": "0", "net": "0"}),
+    ]
+
+
+def test_a_by_sku_value_is_a_pack_or_one_record_written_before_packs():
+    record = {"kind": "line", "sku": "A", "line_id": str(L1), "v": 2, "open": "1"}
+    assert unpack(record) == [record]
+    assert unpack({"records": [record, record]}) == [record, record]

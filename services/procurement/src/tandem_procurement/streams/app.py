@@ -6,31 +6,85 @@ requisition id) are re-keyed by SKU into ``<app id>-demand-by-sku``. The order s
 order; one agent owns the SKU side's fact tables and publishes ``NetDemandChanged``
 (procurement.demand.v1, keyed by SKU). Outputs are state. Records are CloudEvents in binary
 mode: raw bytes plus headers, decoded with the contracts.
+
+The order split handles order events in batches (up to ``SPLIT_BATCH`` events, or what arrives
+within ``SPLIT_WITHIN`` seconds): per input partition, one by-SKU record per by-SKU partition
+(a pack of every fact of the batch, see ``join.pack``) and one per-line output per order line,
+its latest version. Those are attached to the batch's last event of that input partition, so
+they are published at the commit that covers every event they summarize, and never for an
+offset before it (a commit that covers only part of the batch publishes none of them; the
+events after it are handled again). Per record, Faust's send path, commit bookkeeping and the
+consumer cost as much as the join itself: packs cut the by-SKU records and their consumption
+by the size of a pack, and the SKU side publishes one state per SKU and pack.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import faust
+import faust.streams
+from aiokafka.partitioner import DefaultPartitioner
 
 from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.streams import KafkaApp
-from tandem_procurement.streams.join import DemandJoin, coverage_records, order_records
+from tandem_procurement.streams.join import (
+    DemandJoin,
+    coverage_records,
+    order_records,
+    pack,
+    unpack,
+)
 
 log = logging.getLogger(__name__)
 
 APP_ID = "procurement-demand-join"
 BY_SKU_SUFFIX = "demand-by-sku"  # the internal topic is "<app id>-demand-by-sku"
 PARTITIONS = 6
+SPLIT_BATCH = 500  # order events split at once, at most
+SPLIT_WITHIN = 0.01  # seconds a batch waits for more events (a quiet stream's added latency)
+
+
+class _ByKeyPartition:
+    """The by-SKU partition of a SKU: the producer's default partitioner on the SKU's bytes, so
+    that a pack lands where each of its SKUs always lived (records were keyed by SKU)."""
+
+    def __init__(self, partitions: int) -> None:
+        self._all = list(range(partitions))
+        self._partitioner = DefaultPartitioner()
+        self._known: dict[str, int] = {}
+
+    def __call__(self, sku: str) -> int:
+        partition = self._known.get(sku)
+        if partition is None:
+            partition = self._partitioner(sku.encode(), self._all, self._all)
+            self._known[sku] = partition
+        return partition
+
+
+@contextmanager
+def _handling(event: faust.EventT) -> Iterator[None]:
+    """Make ``event`` Faust's current event in this task while a batch handles it: a table
+    write takes its changelog partition from it and a send is attached to its offset.
+
+    Faust's own stream iterator sets the same context variable per event; only the task's
+    context changes here (the stream's ``current_event`` attribute belongs to its iterator).
+    """
+    token = faust.streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust.streams._current_event.reset(token)
 
 
 def build_demand_join(
@@ -107,22 +161,46 @@ def build_demand_join(
             log.warning("skipping a record that breaks its contract", extra={"error": str(exc)})
             return None
 
+    partition_of = _ByKeyPartition(PARTITIONS)
+
     @app.agent(orders_topic)
     async def split_orders(stream: faust.StreamT) -> None:
-        async for event in stream.events():
+        async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
+            by_tp: dict[Any, list[faust.EventT]] = {}
+            for event in events:
+                by_tp.setdefault(event.message.tp, []).append(event)
+            for tp_events in by_tp.values():
+                await _split_batch(tp_events)
+
+    async def _split_batch(events: list[faust.EventT]) -> None:
+        """Split the events of one input partition; outputs attached to the last of them."""
+        records: list[tuple[str, dict]] = []
+        lines: dict[tuple[str, str], tuple[str, dict]] = {}
+        for event in events:
             envelope = _decode(sales.ORDERS, event)
             if envelope is None:
                 continue
             order = envelope.data
             key = str(order.order_id)
-            records, entry = order_records(order, orders_table.get(key))
-            for sku, record in records:
-                await by_sku.send(key=sku.encode(), value=record)
+            with _handling(event):
+                found, entry = order_records(order, orders_table.get(key))
+                if entry is not None:
+                    orders_table[key] = entry
+            records.extend(found)
+            for sku, record in found:
                 if record["moved"]:
                     # The line lives on under its new SKU, in this same version: a second
                     # output of that version could reach readers first (outputs of one event
                     # leave in no set order) and hide the line's real quantity.
                     continue
+                known = lines.get((record["order_id"], record["line_id"]))
+                if known is None or record["v"] > known[1]["v"]:
+                    lines[(record["order_id"], record["line_id"])] = (sku, record)
+        if not records:
+            return
+        with _handling(events[-1]):
+            await _send_packs(records)
+            for sku, record in lines.values():
                 # The per-line output needs nothing from the SKU side: it leaves from here, in
                 # the order's own key and sequence, one hop earlier.
                 message = own.OrderLineDemandChanged(
@@ -135,9 +213,13 @@ def build_demand_join(
                     open_quantity=record["open"],
                     requested_date=record["requested_date"],
                 )
-                await _publish(line_topic, message, key)
-            if entry is not None:
-                orders_table[key] = entry
+                await _publish(line_topic, message, record["order_id"])
+
+    async def _send_packs(records: list[tuple[str, dict]]) -> None:
+        for partition, facts in pack(records, partition_of).items():
+            # Keyed by a SKU of the pack: every SKU in it hashes to this partition.
+            key = facts[0]["sku"].encode()
+            await by_sku.send(key=key, value={"records": facts}, partition=partition)
 
     @app.agent(requisitions_topic)
     async def split_coverage(stream: faust.StreamT) -> None:
@@ -145,28 +227,24 @@ def build_demand_join(
             envelope = _decode(own.REQUISITIONS, event)
             if envelope is None:
                 continue
-            for sku, record in coverage_records(envelope.data):
-                await by_sku.send(key=sku.encode(), value=record)
+            await _send_packs(coverage_records(envelope.data))
 
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            record = event.value
-            state = demand.apply(record)
-            if state is None:
-                continue
-            sku = record["sku"]
-            message = own.NetDemandChanged(
-                sku=sku,
-                # The by-SKU offset: a SKU lives in one partition, so it grows with every change,
-                # and a record handled again after a crash publishes under its first version.
-                version=event.message.offset + 1,
-                ordered_quantity=state["ordered"],
-                covered_quantity=state["covered"],
-                net_quantity=state["net"],
-                as_of=clock(),
-            )
-            await _publish(demand_topic, message, sku)
+            # The by-SKU offset: a SKU lives in one partition, so it grows with every change,
+            # and a record handled again after a crash publishes under its first version.
+            version = event.message.offset + 1
+            for sku, state in demand.apply_all(unpack(event.value)):
+                message = own.NetDemandChanged(
+                    sku=sku,
+                    version=version,
+                    ordered_quantity=state["ordered"],
+                    covered_quantity=state["covered"],
+                    net_quantity=state["net"],
+                    as_of=clock(),
+                )
+                await _publish(demand_topic, message, sku)
 
     async def _publish(topic: Any, message: Any, subject: str) -> None:
         envelope = Envelope.wrap(message, subject=subject)

@@ -19,11 +19,17 @@ recovery. What was last published is kept in memory too; it starts empty after a
 the first record of a SKU after a crash or rebalance publishes its state again.
 
 Every record carries a version, so redelivery and replay apply nothing twice; outputs are state.
+
+Records travel in packs (``pack``): the order side splits a batch of order events at once and
+sends one record per by-SKU partition holding every fact of the batch for that partition
+(``{"records": [...]}``), the latest version of each; ``DemandJoin.apply_all`` applies a pack
+and gives one state per SKU it moved, the SKU's state after the whole pack. A pack is one
+record with one offset, so a SKU's state still has one version per record that moved it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -139,6 +145,32 @@ def coverage_records(requisition: Any) -> list[tuple[str, dict]]:
     return [(sku, {**rec, "qty": _s(rec["qty"])}) for sku, rec in out.items()]
 
 
+def fact_key(record: dict) -> tuple[str, str, str]:
+    """What a by-SKU record states a fact about: one order line or one requisition, on a SKU."""
+    subject = record["line_id"] if record["kind"] == "line" else record["requisition_id"]
+    return record["kind"], subject, record["sku"]
+
+
+def pack(
+    records: Iterable[tuple[str, dict]], partition_of: Callable[[str], int]
+) -> dict[int, list[dict]]:
+    """By-SKU records grouped by the partition their SKU lives in, one per fact: of several
+    versions the highest, of equal versions the first, as the join would apply them in order."""
+    packs: dict[int, dict[tuple[str, str, str], dict]] = {}
+    for sku, record in records:
+        facts = packs.setdefault(partition_of(sku), {})
+        key = fact_key(record)
+        known = facts.get(key)
+        if known is None or record["v"] > known["v"]:
+            facts[key] = record
+    return {partition: list(facts.values()) for partition, facts in packs.items()}
+
+
+def unpack(value: dict) -> list[dict]:
+    """The records of one by-SKU value: a pack, or one record (as the join wrote before packs)."""
+    return value["records"] if "records" in value else [value]
+
+
 @dataclass
 class SkuTotals:
     """One SKU's derived state: open and allocated quantity per line, and their sums."""
@@ -215,6 +247,25 @@ class DemandJoin:
 
     def apply(self, record: dict) -> dict[str, str] | None:
         """Apply one record; the SKU's new state if it is to be published, else None."""
+        states = self.apply_all([record])
+        return states[0][1] if states else None
+
+    def apply_all(self, records: Iterable[dict]) -> list[tuple[str, dict[str, str]]]:
+        """Apply records in order; (SKU, state) to publish for each SKU whose state moved from
+        what was last published: its state after all of them."""
+        touched: dict[str, None] = {}
+        for record in records:
+            self._apply(record)
+            touched[record["sku"]] = None
+        out: list[tuple[str, dict[str, str]]] = []
+        for sku in touched:
+            state = self.totals(sku).state()
+            if self._published.get(sku) != state:
+                self._published[sku] = state
+                out.append((sku, state))
+        return out
+
+    def _apply(self, record: dict) -> None:
         sku = record["sku"]
         totals = self.totals(sku)
         if record["kind"] == "line":
@@ -237,11 +288,6 @@ class DemandJoin:
                 if known is not None:
                     totals.allocate(known["line"], -_d(known["qty"]))
                 totals.allocate(target, _d(record["qty"]))
-        state = totals.state()
-        if self._published.get(sku) == state:
-            return None
-        self._published[sku] = state
-        return state
 
 
 def _items(table: MutableMapping[str, Any]) -> Iterable[tuple[str, Any]]:
