@@ -9,7 +9,7 @@ hand in an httpx transport instead (``HttpxSender``) to put fake services behind
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -100,6 +100,11 @@ class Sender(Protocol):
     async def aclose(self) -> None: ...
 
 
+def _header_pairs(raw: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """Response headers as they came, names lower-cased (HTTP/1.1 header bytes are latin-1)."""
+    return tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw)
+
+
 class AiohttpSender:
     """One aiohttp session (and connection pool) for one service."""
 
@@ -137,11 +142,9 @@ class AiohttpSender:
                 allow_redirects=False,
             ) as response:
                 content = await response.read()
-                raw = tuple(
-                    (k.decode("latin-1").lower(), v.decode("latin-1"))
-                    for k, v in response.raw_headers
+                return UpstreamResponse(
+                    response.status, _header_pairs(response.raw_headers), content
                 )
-                return UpstreamResponse(response.status, raw, content)
         except TimeoutError:
             raise UpstreamTimeout() from None
         except aiohttp.ClientError as exc:
@@ -175,10 +178,8 @@ class HttpxSender:
             raise UpstreamTimeout() from None
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(type(exc).__name__) from None
-        raw = tuple(
-            (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers.raw
-        )
-        return UpstreamResponse(response.status_code, raw, response.content)
+        pairs = _header_pairs(response.headers.raw)
+        return UpstreamResponse(response.status_code, pairs, response.content)
 
     async def aclose(self) -> None:
         await self._client.aclose()
