@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 
 from tandem_gateway.main import create_app
@@ -385,3 +388,32 @@ def fake_apps():
 @pytest.fixture
 def settings_for():
     return gateway_settings
+
+
+@contextlib.asynccontextmanager
+async def _serving(app: Any, port: int, keep_alive_s: float = 5.0) -> AsyncIterator[Any]:
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="off",
+            timeout_keep_alive=keep_alive_s,
+            timeout_graceful_shutdown=0.2,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+def serving() -> Any:
+    """``serving(app, port)``: an ASGI app on a real loopback socket (uvicorn) while in use."""
+    return _serving

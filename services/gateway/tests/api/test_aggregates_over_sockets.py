@@ -1,40 +1,15 @@
 """The same guarantees over real sockets: a hanging service and a closed port."""
 
-import asyncio
-import contextlib
 import time
 
 import httpx
-import uvicorn
 
 from tandem_gateway.main import create_app
 from tandem_kit.embedded import free_port
 
 
-@contextlib.asynccontextmanager
-async def serving(app, port):
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=0.2,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
-        yield
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_a_hanging_service_and_a_closed_port_still_give_an_answer_in_time(
-    world, fake_apps, settings_for, bearer
+    world, fake_apps, settings_for, bearer, serving
 ):
     ports = {s: free_port() for s in ("customer", "sales", "supplier", "procurement")}
     world.delay_s["sales"] = 30.0  # hangs far longer than any budget

@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-import uvicorn
 
 from tandem_gateway.main import create_app
 from tandem_kit.embedded import free_port
@@ -58,29 +57,6 @@ class Recorder:
         await send({"type": "http.response.body", "body": payload})
 
 
-@contextlib.asynccontextmanager
-async def serving(app, port, keep_alive_s: float = 5.0):
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="off",
-            timeout_keep_alive=keep_alive_s,
-            timeout_graceful_shutdown=0.2,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
-        yield server
-    finally:
-        server.should_exit = True
-        await task
-
-
 @pytest.fixture
 def ports():
     return {s: free_port() for s in SERVICES}
@@ -100,7 +76,7 @@ async def gateway_over(settings_for, ports, **overrides):
 
 
 async def test_a_proxied_write_carries_body_query_and_headers_and_answers_as_the_service(
-    settings_for, ports, bearer
+    settings_for, ports, bearer, serving
 ):
     service = Recorder()
     async with (
@@ -146,7 +122,7 @@ async def test_a_proxied_write_carries_body_query_and_headers_and_answers_as_the
 
 
 async def test_a_service_error_over_the_socket_is_passed_on_and_counts_against_it(
-    settings_for, ports, bearer
+    settings_for, ports, bearer, serving
 ):
     async with (
         serving(Recorder(), ports["customer"]),
@@ -159,7 +135,7 @@ async def test_a_service_error_over_the_socket_is_passed_on_and_counts_against_i
 
 
 async def test_calls_reuse_connections_and_one_the_service_closed_while_idle_is_not_reused(
-    settings_for, ports, bearer
+    settings_for, ports, bearer, serving
 ):
     service = Recorder()
     # The service drops idle connections after 0.3 s, sooner than the gateway's own expiry.
