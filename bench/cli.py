@@ -37,7 +37,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--py-spy", nargs="+", default=[], metavar="PROCESS",
-        help="profile these processes (e.g. sales-api gateway) in the first intake and c360 run",
+        help="profile these processes (e.g. sales-api gateway) in the first intake, c360 and "
+        "pipeline run",
     )
     parser.add_argument(
         "--docs", action="store_true", help="also put the table into docs/performance.md"

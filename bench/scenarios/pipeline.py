@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import api
+from bench import api, profiling
 from bench.baselines import kafka_raw
 from bench.context import Context
 from bench.kafka_util import wait_caught_up
@@ -147,7 +147,7 @@ class Pipeline:
             trace.sent = time.time()
             await publish(self.producer, order, confirmed=True)
 
-    async def run(self, rate: int, seconds: float) -> PipelineRun:
+    async def run(self, rate: int, seconds: float, profile: bool = False) -> PipelineRun:
         count = max(1, min(int(rate * seconds), self.ctx.profile.pipeline_max_orders))
         orders = new_orders(self.catalog, self.ctx.customers, count)
         t0 = time.perf_counter()
@@ -161,7 +161,15 @@ class Pipeline:
 
         handled_before = await self.handled()
         assert self.ctx.system is not None
-        meter = CpuMeter(self.ctx.system.pids())
+        pids = self.ctx.system.pids()
+        recorder = None
+        if profile and self.ctx.profile_processes:
+            folder = self.ctx.results or self.ctx.workdir
+            stamp = f"{profiling.stamp(self.ctx.report.started_at)}-pipeline"
+            recorder = profiling.Recorder(self.ctx.profile_processes, folder, stamp)
+            for problem in recorder.start(pids, seconds + 2):
+                self.ctx.progress(f"py-spy: {problem}")
+        meter = CpuMeter(pids)
         started = time.perf_counter()
         arrivals = await fixed_rate(
             arrive, rate=rate, count=count, max_in_flight=64, max_seconds=seconds * 3 + 10,
@@ -176,6 +184,10 @@ class Pipeline:
             self.ctx.profile.pipeline_drain_seconds,
         )
         cpu_ms = meter.per_operation(count)
+        if recorder is not None:
+            profiling.show(
+                self.ctx.progress, self.ctx.report.notes, recorder.finish(), " (pipeline)"
+            )
         latencies = self.traces.latencies(lines)
         handled_after = await self.handled()
         return PipelineRun(
@@ -289,7 +301,7 @@ async def _at_rates(ctx: Context, pipe: Pipeline, kafka: KafkaSettings, why: str
                 f"pipeline {rate}/s run {r + 1}/{p.pipeline_runs} raw kafka: "
                 f"{base.completed} records, p50 {base.p50_ms:.1f} ms, p99 {base.p99_ms:.1f} ms"
             )
-            result = await pipe.run(rate, p.pipeline_seconds)
+            result = await pipe.run(rate, p.pipeline_seconds, profile=r == 0)
             system_runs.append(result)
             ctx.progress(f"pipeline run {r + 1}/{p.pipeline_runs} tandem: {result.describe()}")
             ctx.progress("  hop medians: " + ", ".join(
