@@ -1,6 +1,7 @@
 """The idempotent consumer: duplicates change nothing; bad records go to the dead-letter topic."""
 
 import asyncio
+import json
 import uuid
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, insert, select
 from tandem_contracts import Envelope
 from tandem_contracts.customer import CustomerCreated
 from tandem_kit.consumer import EventConsumer, LatestState, Subscription
-from tandem_kit.db import inbox_table
+from tandem_kit.db import inbox_table, outbox_table
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.testing.plugin import eventually, unique
@@ -268,3 +269,100 @@ async def test_twins_applying_the_same_event_at_once_apply_it_once(
     assert sorted(outcomes) == ["duplicate", "handled"] and handled.is_set()
     assert await _count(engine, effects) == 1
     assert await _count(engine, inbox_table) == 1
+
+
+def _record(topic, envelope, offset):
+    value = envelope.value()
+    return ConsumerRecord(
+        topic.name, 0, offset, 0, 0, envelope.subject.encode(), value, None, 0, len(value),
+        tuple(envelope.headers()),
+    )  # fmt: skip
+
+
+class _CountingUnitOfWork(SqlUnitOfWork):
+    commits = 0
+
+    async def commit(self) -> None:
+        await super().commit()
+        type(self).commits += 1
+
+
+class _Letters:
+    """Stands in for the dead-letter producer: keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send_and_wait(self, topic, key, value, headers):
+        self.sent.append(dict(headers))
+
+
+def _grouping_consumer(sessions, kafka_settings, topic, handler, batch_size):
+    consumer = EventConsumer(
+        settings=ServiceSettings(
+            kafka=kafka_settings, consumer_batch_size=batch_size, consumer_max_attempts=2,
+            consumer_retry_backoff_ms=1,
+        ),
+        group_id=unique("test-group"),
+        subscriptions=[Subscription(topic, {CustomerCreated: handler})],
+        uow_factory=lambda: _CountingUnitOfWork(sessions, _no_translation),
+    )
+    consumer._producer = _Letters()  # type: ignore[assignment]
+    return consumer
+
+
+async def _echo(envelope, uow):
+    """The effect, and an event published in reply (its outbox row names its cause)."""
+    await _record_effect(envelope, uow)
+    reply = customer_created(f"reply to {envelope.data.name}")
+    uow.publish(_REPLY_TOPIC, reply)
+
+
+_REPLY_TOPIC = make_topic()
+
+
+async def test_consecutive_events_share_one_transaction_and_each_reply_names_its_cause(
+    engine, sessions, kafka_settings
+):
+    topic = make_topic()
+    events = [customer_created(f"c{i}") for i in range(7)]
+    consumer = _grouping_consumer(sessions, kafka_settings, topic, _echo, batch_size=3)
+    _CountingUnitOfWork.commits = 0
+    records = [_record(topic, e, i) for i, e in enumerate(events)]
+    records.insert(2, _record(topic, events[1], 99))  # redelivered inside the same group
+    assert await consumer._handle(records, asyncio.Event()) == len(records)
+    assert _CountingUnitOfWork.commits == 3  # [c0 c1 c1'] [c2 c3 c4] [c5 c6]
+    assert await _count(engine, effects) == 7
+    assert await _count(engine, inbox_table) == 7
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(outbox_table.c.payload, outbox_table.c.headers))).all()
+    causes = {}
+    for payload, headers in rows:
+        names = dict(headers)
+        causes[json.loads(payload)["name"]] = (names["causation_id"], names["correlation_id"])
+    assert causes == {f"reply to {e.data.name}": (str(e.id), str(e.id)) for e in events}
+
+
+async def test_one_failing_event_rolls_its_group_back_and_the_others_are_handled_alone(
+    engine, sessions, kafka_settings
+):
+    topic = make_topic()
+    events = [customer_created(f"c{i}") for i in range(4)]
+
+    async def fails_on_c2(envelope, uow):
+        await _record_effect(envelope, uow)
+        if envelope.data.name == "c2":
+            raise RuntimeError("c2 is refused")
+
+    consumer = _grouping_consumer(sessions, kafka_settings, topic, fails_on_c2, batch_size=10)
+    _CountingUnitOfWork.commits = 0
+    stop = asyncio.Event()
+    assert await consumer._handle([_record(topic, e, i) for i, e in enumerate(events)], stop) == 4
+    async with engine.connect() as conn:
+        names = set((await conn.scalars(select(effects.c.name))).all())
+    assert names == {"c0", "c1", "c3"}  # nothing of c2, and nothing of the group twice
+    assert await _count(engine, inbox_table) == 3
+    assert _CountingUnitOfWork.commits == 3  # the group's commit never happened; one each after
+    (letter,) = consumer._producer.sent  # type: ignore[attr-defined]
+    assert letter["ce_id"] == str(events[2].id).encode()
+    assert b"c2 is refused" in letter["dlq_error"]

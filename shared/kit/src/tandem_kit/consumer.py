@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -145,19 +146,48 @@ class EventConsumer:
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
             idle.polled(bool(batches))
             for tp, records in batches.items():
-                last: ConsumerRecord | None = None
-                decoded = [self._decode(record) for record in records]
-                superseded = self._superseded(records, decoded)
-                for i, record in enumerate(records):
-                    if stop.is_set():
-                        break
-                    if i in superseded:
-                        self._count(record, "superseded")
-                    else:
-                        await self._process(record, decoded[i])
-                    last = record
-                if last is not None:
-                    await consumer.commit({TopicPartition(tp.topic, tp.partition): last.offset + 1})
+                finished = await self._handle(records, stop)
+                if finished:
+                    offset = records[finished - 1].offset + 1
+                    await consumer.commit({TopicPartition(tp.topic, tp.partition): offset})
+
+    async def _handle(self, records: Sequence[ConsumerRecord], stop: asyncio.Event) -> int:
+        """Handle one partition's fetched records in order; how many are finished (all of
+        them unless ``stop`` is set on the way).
+
+        Consecutive records with a handler go through ``_process_together`` in groups of up
+        to ``consumer_batch_size``: one transaction for the group instead of one each.
+        """
+        decoded = [self._decode(record) for record in records]
+        superseded = self._superseded(records, decoded)
+        size = self.settings.consumer_batch_size
+        i = 0
+        while i < len(records) and not stop.is_set():
+            group: list[tuple[ConsumerRecord, Envelope[Any], Handler]] = []
+            j = i
+            while j < len(records) and len(group) < size:
+                if j in superseded:
+                    self._count(records[j], "superseded")
+                elif (handler := self._handler(records[j], decoded[j])) is not None:
+                    group.append((records[j], decoded[j], handler))  # type: ignore[arg-type]
+                elif not group:  # a violation or an event nobody handles: on its own
+                    await self._process(records[j], decoded[j])
+                else:
+                    break
+                j += 1
+            if len(group) == 1:
+                await self._process(group[0][0], group[0][1])
+            elif group:
+                await self._process_together(group)
+            i = j
+        return i
+
+    def _handler(
+        self, record: ConsumerRecord, decoded: Envelope[Any] | ContractViolation
+    ) -> Handler | None:
+        if isinstance(decoded, ContractViolation):
+            return None
+        return self.subscriptions[record.topic].handlers.get(type(decoded.data))
 
     async def process(self, record: ConsumerRecord) -> str:
         """Handle one record; returns the outcome (handled, duplicate, skipped, dead-lettered)."""
@@ -203,7 +233,7 @@ class EventConsumer:
             await self._dead_letter(record, decoded, attempts=0)
             return self._count(record, "dead_lettered")
         envelope = decoded
-        handler = self.subscriptions[record.topic].handlers.get(type(envelope.data))
+        handler = self._handler(record, envelope)
         if handler is None:
             return self._count(record, "skipped")
         outcome = "handled"
@@ -235,31 +265,65 @@ class EventConsumer:
         self, record: ConsumerRecord, envelope: Envelope[Any], handler: Handler
     ) -> str:
         started = time.perf_counter()
-        token_c = context.correlation_id.set(envelope.correlation_id or str(envelope.id))
-        token_k = context.causation_id.set(str(envelope.id))
         try:
             async with self.uow_factory() as uow:
-                if not await self._claim(uow, record, envelope):
-                    return "duplicate"
-                await handler(envelope, uow)
-                try:
-                    await uow.commit()
-                except IntegrityError:
-                    # Another member of the group applied it first (after a rebalance).
-                    await uow.session.rollback()
-                    exists = await uow.session.scalar(
-                        _SEEN, {"group": self.group_id, "event_id": envelope.id}
-                    )
-                    if exists is not None:
+                with _caused_by(envelope):
+                    if not await self._claim(uow, record, envelope):
                         return "duplicate"
-                    raise
+                    await handler(envelope, uow)
+                    try:
+                        await uow.commit()
+                    except IntegrityError:
+                        # Another member of the group applied it first (after a rebalance).
+                        await uow.session.rollback()
+                        exists = await uow.session.scalar(
+                            _SEEN, {"group": self.group_id, "event_id": envelope.id}
+                        )
+                        if exists is not None:
+                            return "duplicate"
+                        raise
             return "handled"
         finally:
-            context.correlation_id.reset(token_c)
-            context.causation_id.reset(token_k)
-            metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(
-                time.perf_counter() - started
+            self._timed(time.perf_counter() - started)
+
+    async def _process_together(
+        self, group: Sequence[tuple[ConsumerRecord, Envelope[Any], Handler]]
+    ) -> None:
+        """Handle several events in one transaction: each one's inbox row, effects and outbox
+        rows (stamped with its own correlation and causation ids), then one commit.
+
+        If anything fails (a handler, or the commit: e.g. another member of the group
+        applied one of them first), all of it rolls back and each event is handled alone,
+        with its own retries and dead letter, exactly as without grouping.
+        """
+        started = time.perf_counter()
+        outcomes: list[str] = []
+        try:
+            async with self.uow_factory() as uow:
+                for record, envelope, handler in group:
+                    with _caused_by(envelope):
+                        if await self._claim(uow, record, envelope):
+                            await handler(envelope, uow)
+                            uow.settle()
+                            outcomes.append("handled")
+                        else:
+                            outcomes.append("duplicate")
+                await uow.commit()
+        except Exception as exc:
+            log.info(
+                "grouped handling failed; handling the events one by one",
+                extra={"group": self.group_id, "events": len(group), "error": repr(exc)},
             )
+            for record, envelope, _handler in group:
+                await self._process(record, envelope)
+            return
+        each = (time.perf_counter() - started) / len(group)
+        for (record, _envelope, _handler), outcome in zip(group, outcomes, strict=True):
+            self._timed(each)
+            self._count(record, outcome)
+
+    def _timed(self, seconds: float) -> None:
+        metrics.EVENT_HANDLING.labels(self.service, self.group_id).observe(seconds)
 
     async def _claim(
         self, uow: SqlUnitOfWork, record: ConsumerRecord, envelope: Envelope[Any]
@@ -369,3 +433,16 @@ def _safe_headers(record: ConsumerRecord) -> dict[str, str]:
         return header_map(record.headers)
     except ContractViolation:
         return {}
+
+
+@contextmanager
+def _caused_by(envelope: Envelope[Any]) -> Iterator[None]:
+    """What is published while handling ``envelope`` carries its correlation id and names it
+    as the cause."""
+    token_c = context.correlation_id.set(envelope.correlation_id or str(envelope.id))
+    token_k = context.causation_id.set(str(envelope.id))
+    try:
+        yield
+    finally:
+        context.correlation_id.reset(token_c)
+        context.causation_id.reset(token_k)

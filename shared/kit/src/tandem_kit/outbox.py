@@ -76,7 +76,11 @@ def outbox_row(topic: Topic, envelope: Envelope) -> dict[str, Any]:
 
 async def stage(session: AsyncSession, messages: Iterable[tuple[Topic, Envelope]]) -> None:
     """Write outbox rows in the caller's transaction (they commit or roll back with it)."""
-    rows = [outbox_row(topic, envelope) for topic, envelope in messages]
+    await stage_rows(session, [outbox_row(topic, envelope) for topic, envelope in messages])
+
+
+async def stage_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Write rows made by ``outbox_row`` in the caller's transaction."""
     if rows:
         await session.execute(_STAGE, rows)
 

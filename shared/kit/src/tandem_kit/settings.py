@@ -118,6 +118,10 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
     consumer_retry_backoff_ms: int = Field(default=100, ge=0)
+    consumer_batch_size: int = Field(
+        default=20, ge=1, le=1000,
+        description="events of one fetch handled in one transaction (1 = one each)",
+    )
     page_size_max: int = Field(default=200, ge=1, le=1000)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tandem_contracts import Envelope, Topic
 from tandem_kit.db import OUTBOX_SIGNAL_KEY
-from tandem_kit.outbox import stage
+from tandem_kit.outbox import outbox_row, stage_rows
 
 
 class Aggregate(Protocol):
@@ -34,12 +34,14 @@ class SqlUnitOfWork:
         self._translate = translate
         self._seen: list[Aggregate] = []
         self._extra: list[tuple[Topic, Envelope]] = []
+        self._rows: list[dict[str, Any]] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         self._seen = []
         self._extra = []
+        self._rows = []
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -55,13 +57,22 @@ class SqlUnitOfWork:
         """Publish an integration event that no aggregate raised (e.g. a stream output)."""
         self._extra.append((topic, envelope))
 
-    async def commit(self) -> None:
-        messages = list(self._extra)
+    def settle(self) -> None:
+        """Turn the events raised so far into outbox rows now, stamped with the correlation
+        and causation ids current at this moment; ``commit()`` settles whatever is left.
+
+        A consumer that handles several events in one transaction settles after each, so
+        each effect names the event that caused it."""
+        messages, self._extra = self._extra, []
         for aggregate in self._seen:
             for domain_event in aggregate.pull_events():
                 messages.extend(self._translate(aggregate, domain_event))
-        await stage(self.session, messages)
+        self._rows.extend(outbox_row(topic, envelope) for topic, envelope in messages)
+
+    async def commit(self) -> None:
+        self.settle()
+        rows, self._rows = self._rows, []
+        await stage_rows(self.session, rows)
         await self.session.commit()
-        self._extra = []
-        if messages and (signal := self.session.info.get(OUTBOX_SIGNAL_KEY)) is not None:
+        if rows and (signal := self.session.info.get(OUTBOX_SIGNAL_KEY)) is not None:
             signal.rows_committed()

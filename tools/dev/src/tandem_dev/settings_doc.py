@@ -72,6 +72,7 @@ MEANINGS = {
     "outbox_max_backoff_ms": "longest wait between retries while the broker is down",
     "consumer_max_attempts": "attempts before a message goes to the dead-letter topic",
     "consumer_retry_backoff_ms": "retry delay, times the attempt number",
+    "consumer_batch_size": "consecutive events of one fetch handled in one transaction",
     "page_size_max": "largest page a list endpoint returns",
     "customer_url": "base URL of the customer service",
     "sales_url": "base URL of the sales service",
