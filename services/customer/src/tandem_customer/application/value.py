@@ -8,12 +8,15 @@ from decimal import Decimal
 
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.db.values import CountedOrder
+from tandem_customer.domain.model import takes_tier
 from tandem_customer.domain.value import COUNTED_STATUSES, in_currency
 
 
-async def resolve_customer(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> uuid.UUID:
+async def resolve_customer(
+    uow: CustomerUnitOfWork, customer_id: uuid.UUID, *, hops: int = 10
+) -> uuid.UUID:
     """Follow merge tombstones to the surviving customer (orders may name the old id)."""
-    for _ in range(10):
+    for _ in range(hops):
         survivor = await uow.customers.merged_into(customer_id)
         if survivor is None:
             return customer_id
@@ -37,10 +40,14 @@ async def when_order_changed(
     The customer's value is recalculated only when the order's part in it changes (a draft,
     or a new version counting the same revenue, leaves it as it is) or was never calculated.
     """
-    known = await uow.values.counted_order(order_id)
+    found = await uow.values.look_up(order_id, customer_id)
+    known = found.known
     if known is not None and known.version >= version:
         return False
-    owner = await resolve_customer(uow, customer_id)
+    if found.merged_into is None:
+        owner, has_value = customer_id, found.has_value
+    else:  # the first tombstone is read already
+        owner, has_value = await resolve_customer(uow, found.merged_into, hops=9), None
     rules = uow.rules
     revenue = in_currency(total, currency, rules.currency, rules.exchange_rates)
     await uow.values.save_order(
@@ -60,7 +67,9 @@ async def when_order_changed(
     if known is not None and known.customer_id != owner:
         await recompute_value(uow, owner)
         await recompute_value(uow, known.customer_id)
-    elif not _counts_the_same(known, status, revenue) or not await uow.values.has_value(owner):
+    elif not _counts_the_same(known, status, revenue) or not (
+        has_value if has_value is not None else await uow.values.has_value(owner)
+    ):
         await recompute_value(uow, owner)
     return True
 
@@ -80,6 +89,9 @@ async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> No
     facts = await uow.values.facts(customer_id, rules.currency)
     tier = rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
     await uow.values.store(customer_id, facts, tier)
-    customer = await uow.customers.get(customer_id, for_update=True)
-    if customer is not None:
-        customer.change_tier(tier, facts)
+    # The customer is loaded (for update) only when its tier changes; the row is locked either way.
+    held = await uow.customers.tier_and_status(customer_id, for_update=True)
+    if held is not None and takes_tier(held[1], held[0], tier):
+        customer = await uow.customers.get(customer_id, for_update=True)
+        if customer is not None:
+            customer.change_tier(tier, facts)

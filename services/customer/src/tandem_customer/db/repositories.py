@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_customer.db import paging
@@ -56,6 +57,15 @@ class Repository:
         return items
 
 
+@cache
+def _tier_statement(for_update: bool) -> Any:
+    """Built once, on first use (the class attributes exist once the mappers started)."""
+    stmt = select(Customer.tier, Customer.status).where(  # type: ignore[attr-defined]
+        Customer.id == bindparam("id")  # type: ignore[attr-defined]
+    )
+    return stmt.with_for_update() if for_update else stmt
+
+
 class CustomerRepository(Repository):
     model = Customer
     table = customers
@@ -65,6 +75,17 @@ class CustomerRepository(Repository):
         return await self.session.scalar(
             select(customers.c.merged_into).where(customers.c.id == customer_id)
         )
+
+    async def tier_and_status(
+        self, customer_id: uuid.UUID, *, for_update: bool = False
+    ) -> tuple[str, CustomerStatus] | None:
+        """A customer's tier and status without loading it (None when unknown).
+
+        ORM attributes, so that changes pending in the session are flushed first, as a load
+        would; ``for_update`` takes the row lock a load for update takes.
+        """
+        row = (await self.session.execute(_tier_statement(for_update), {"id": customer_id})).first()
+        return None if row is None else (row.tier, row.status)
 
     async def list(
         self, *, limit: int, keyset: paging.Keyset, where: CustomerFilter

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_customer.db import paging
@@ -28,59 +28,104 @@ class CountedOrder:
     revenue: Decimal | None
 
 
+@dataclass(frozen=True)
+class OrderLookup:
+    """What an order event needs to know first, read in one statement: the order as counted so
+    far (None when new), and its customer's merge tombstone and whether its value exists."""
+
+    known: CountedOrder | None
+    merged_into: uuid.UUID | None
+    has_value: bool
+
+
 def cents(amount: Decimal) -> int:
     """Whole cents, for comparisons the database can do on any backend."""
     return int((amount * 100).to_integral_value())
+
+
+# Every order event runs these statements: built once, their values bound per execution
+# (building and cache-keying a statement costs about as much CPU as running it).
+_o, _v = order_values.c, customer_values.c
+
+
+def _of_order(column: Any) -> Any:
+    return select(column).where(_o.order_id == bindparam("order_id")).scalar_subquery()
+
+
+_LOOKUP = select(
+    _of_order(_o.version).label("version"),
+    _of_order(_o.customer_id).label("customer_id"),
+    _of_order(_o.status).label("status"),
+    _of_order(_o.revenue).label("revenue"),
+    select(customers.c.merged_into)
+    .where(customers.c.id == bindparam("customer_id"))
+    .scalar_subquery()
+    .label("merged_into"),
+    exists().where(_v.customer_id == bindparam("customer_id")).label("has_value"),
+)
+_HAS_VALUE = select(_v.customer_id).where(_v.customer_id == bindparam("customer_id"))
+_INSERT_ORDER = insert(order_values)
+# SET follows the keys bound (the key itself is not a column, so it is never set).
+_UPDATE_ORDER = update(order_values).where(_o.order_id == bindparam("key"))
+_INSERT_VALUE = insert(customer_values)
+_UPDATE_VALUE = update(customer_values).where(_v.customer_id == bindparam("key"))
+# One row per customer: its counted orders' number, latest time and revenues. The revenues come
+# as one text (summed here, not in SQL: SQLite keeps money as text and would sum floats).
+_FACTS = select(
+    func.count().label("order_count"),
+    func.max(_o.ordered_at).label("last_order_at"),
+    func.aggregate_strings(cast(_o.revenue, String), ",").label("revenues"),
+).where(
+    _o.customer_id == bindparam("customer_id"),
+    # The states written into the SQL text: no list to expand into parameters on every run.
+    _o.status.in_([literal_column(f"'{s}'") for s in sorted(COUNTED_STATUSES)]),
+)
 
 
 class ValueRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def counted_order(self, order_id: uuid.UUID) -> CountedOrder | None:
-        """What the read model holds of one order: its version, customer and what it counts."""
-        o = order_values.c
+    async def look_up(self, order_id: uuid.UUID, customer_id: uuid.UUID) -> OrderLookup:
+        """The order as counted so far, and the named customer's tombstone and value row."""
         row = (
             await self.session.execute(
-                select(o.version, o.customer_id, o.status, o.revenue).where(o.order_id == order_id)
+                _LOOKUP, {"order_id": order_id, "customer_id": customer_id}
             )
-        ).first()
-        if row is None:
-            return None
-        return CountedOrder(row.version, row.customer_id, row.status, row.revenue)
+        ).one()
+        known = (
+            None
+            if row.version is None
+            else CountedOrder(row.version, row.customer_id, row.status, row.revenue)
+        )
+        return OrderLookup(known, row.merged_into, bool(row.has_value))
 
     async def has_value(self, customer_id: uuid.UUID) -> bool:
         """Whether the customer's value was ever calculated (its row exists)."""
-        found = await self.session.scalar(
-            select(customer_values.c.customer_id).where(
-                customer_values.c.customer_id == customer_id
-            )
-        )
+        found = await self.session.scalar(_HAS_VALUE, {"customer_id": customer_id})
         return found is not None
 
     async def save_order(self, values: dict[str, Any], *, exists: bool) -> None:
         """Insert or replace one order's row (the caller checked the version is newer)."""
         if exists:
             keep = {k: v for k, v in values.items() if k not in ("order_id", "ordered_at")}
-            await self.session.execute(
-                update(order_values)
-                .where(order_values.c.order_id == values["order_id"])
-                .values(**keep)
-            )
+            await self.session.execute(_UPDATE_ORDER, {"key": values["order_id"], **keep})
         else:
-            await self.session.execute(insert(order_values).values(**values))
+            await self.session.execute(_INSERT_ORDER, values)
 
     async def facts(self, customer_id: uuid.UUID, currency: str) -> ValueFacts:
         """Lifetime revenue, order count and last order of a customer from its counted orders."""
-        o = order_values.c
-        counted = and_(o.customer_id == customer_id, o.status.in_(sorted(COUNTED_STATUSES)))
-        # Summed here, not in SQL: SQLite keeps money as text and would sum floats.
-        rows = (await self.session.execute(select(o.revenue, o.ordered_at).where(counted))).all()
+        row = (await self.session.execute(_FACTS, {"customer_id": customer_id})).one()
+        # Each revenue read as a column of its own would be: the same decimals, summed the same.
+        money, dialect = _o.revenue.type, self.session.bind.dialect
+        revenues = row.revenues.split(",") if row.revenues else ()
         return ValueFacts(
-            lifetime_revenue=sum((r.revenue for r in rows if r.revenue is not None), Decimal(0)),
+            lifetime_revenue=sum(
+                (money.process_result_value(r, dialect) for r in revenues), Decimal(0)
+            ),
             currency=currency,
-            order_count=len(rows),
-            last_order_at=max((r.ordered_at for r in rows), default=None),
+            order_count=row.order_count,
+            last_order_at=row.last_order_at,
         )
 
     async def store(self, customer_id: uuid.UUID, facts: ValueFacts, tier: str) -> None:
@@ -93,15 +138,9 @@ class ValueRepository:
             "tier": tier,
             "updated_at": utcnow(),
         }
-        done = await self.session.execute(
-            update(customer_values)
-            .where(customer_values.c.customer_id == customer_id)
-            .values(**values)
-        )
-        if done.rowcount == 0:
-            await self.session.execute(
-                insert(customer_values).values(customer_id=customer_id, **values)
-            )
+        done = await self.session.execute(_UPDATE_VALUE, {"key": customer_id, **values})
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            await self.session.execute(_INSERT_VALUE, {"customer_id": customer_id, **values})
 
     async def get(self, customer_id: uuid.UUID) -> dict[str, Any] | None:
         row = (

@@ -50,6 +50,12 @@ def allowed_actions(status: CustomerStatus) -> list[str]:
     return allowed_from(TRANSITIONS, status)
 
 
+def takes_tier(status: CustomerStatus, current: str, tier: str) -> bool:
+    """Whether a customer in ``status`` holding ``current`` changes to a recalculated ``tier``
+    (a merged customer keeps the tier it had)."""
+    return tier != current and status != CustomerStatus.MERGED
+
+
 @dataclass(eq=False)
 class Customer(EventSource):
     id: uuid.UUID
@@ -174,7 +180,7 @@ class Customer(EventSource):
 
     def change_tier(self, tier: str, value: events.ValueFacts) -> bool:
         """Record a recalculated tier; raises CustomerTierChanged when it differs."""
-        if tier == self.tier or self.status == CustomerStatus.MERGED:
+        if not takes_tier(self.status, self.tier, tier):
             return False
         previous = self.tier
         self.tier = tier
