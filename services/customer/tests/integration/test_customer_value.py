@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from tandem_customer.application import handlers
-from tandem_customer.application.commands import RegisterCustomer
+from tandem_customer.application.commands import MergeCustomers, RegisterCustomer
+from tandem_customer.application.config import Rules
 from tandem_customer.application.value import when_order_changed
 from tandem_customer.bootstrap import unit_of_work_factory
-from tandem_kit.db import create_engine, session_factory
+from tandem_customer.domain.value import TierRule, TierRules
+from tandem_kit.db import create_engine, outbox_table, session_factory
 from tandem_kit.migrations import upgrade
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -36,7 +39,9 @@ async def customer_id(uow_factory) -> uuid.UUID:
     return customer.id
 
 
-async def apply(uow_factory, order_id, customer_id, version, status, total="100") -> bool:
+async def apply(
+    uow_factory, order_id, customer_id, version, status, total="100", currency="EUR", at=AT
+) -> bool:
     async with uow_factory() as uow:
         changed = await when_order_changed(
             uow,
@@ -45,8 +50,8 @@ async def apply(uow_factory, order_id, customer_id, version, status, total="100"
             version=version,
             status=status,
             total=Decimal(total),
-            currency="EUR",
-            at=AT,
+            currency=currency,
+            at=at,
         )
         await uow.commit()
     return changed
@@ -119,3 +124,106 @@ async def test_an_order_of_a_merged_customer_counts_for_the_survivor(uow_factory
     assert row["order_count"] == 1 and row["lifetime_revenue"] == Decimal("70")
     async with uow_factory() as uow:
         assert await uow.values.get(customer_id) is None
+
+
+async def register(uow_factory, name: str) -> uuid.UUID:
+    async with uow_factory() as uow:
+        customer = await handlers.register_customer(
+            RegisterCustomer(name=name, email=None, credit_limit=Decimal(0), currency="EUR"), uow
+        )
+        await uow.commit()
+    return customer.id
+
+
+async def tier_events(uow_factory, customer_id) -> list[str]:
+    async with uow_factory() as uow:
+        return list(
+            await uow.session.scalars(
+                select(outbox_table.c.event_type).where(
+                    outbox_table.c.message_key == str(customer_id),
+                    outbox_table.c.event_type.like("%tier-changed%"),
+                )
+            )
+        )
+
+
+async def test_revenue_sums_exactly_and_the_last_order_is_the_latest_counted_one(database_url):
+    await upgrade(database_url, "tandem_customer.db:migrations")
+    engine = create_engine(database_url)
+    rules = Rules(exchange_rates={"USD": Decimal("0.9137")})
+    uow_factory = unit_of_work_factory(session_factory(engine), rules)
+    try:
+        customer_id = await register(uow_factory, "Exact")
+        later = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+        latest = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+        for total, currency, at, status in (
+            ("0.125", "EUR", AT, "confirmed"),
+            ("250.5", "EUR", later, "fulfilled"),
+            ("99.99", "USD", AT, "closed"),  # 91.360863 -> 91.3609 EUR
+            ("1000", "JPY", AT, "confirmed"),  # no rate: counts, adds no revenue
+            ("5000", "EUR", latest, "cancelled"),  # leaves the value
+            ("7", "EUR", latest, "draft"),  # not counted yet
+        ):
+            await apply(uow_factory, uuid.uuid4(), customer_id, 1, status, total, currency, at)
+        row = await value(uow_factory, customer_id)
+        assert row["lifetime_revenue"] == Decimal("341.9859")
+        assert row["revenue_cents"] == 34199
+        assert row["order_count"] == 4
+        assert row["last_order_at"] == later
+    finally:
+        await engine.dispose()
+
+
+async def test_a_tier_change_is_published_once_and_an_unchanged_tier_leaves_the_customer_alone(
+    database_url,
+):
+    await upgrade(database_url, "tandem_customer.db:migrations")
+    engine = create_engine(database_url)
+    tiers = TierRules(rules=(TierRule("silver", Decimal("100")),))
+    uow_factory = unit_of_work_factory(session_factory(engine), Rules(tiers=tiers))
+    try:
+        customer_id = await register(uow_factory, "Tiered")
+        await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "60")
+        assert await tier_events(uow_factory, customer_id) == [
+            "tandem.customer.customer.tier-changed.v1"
+        ]  # none -> bronze
+        async with uow_factory() as uow:
+            version = (await uow.customers.get(customer_id)).version
+
+        await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "30")  # still bronze
+        async with uow_factory() as uow:
+            customer = await uow.customers.get(customer_id)
+        assert customer.tier == "bronze" and customer.version == version
+        assert len(await tier_events(uow_factory, customer_id)) == 1
+
+        await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "10")  # 100: silver
+        row = await value(uow_factory, customer_id)
+        assert row["tier"] == row["customer_tier"] == "silver"
+        assert len(await tier_events(uow_factory, customer_id)) == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_an_order_of_a_customer_merged_twice_counts_for_the_last_survivor(
+    uow_factory, customer_id
+):
+    middle = await register(uow_factory, "Acme Holding")
+    last = await register(uow_factory, "Acme Group")
+    for source, survivor in ((customer_id, middle), (middle, last)):
+        async with uow_factory() as uow:
+            await handlers.merge_customers(MergeCustomers(source, survivor), uow)
+            await uow.commit()
+
+    await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "70")
+    row = await value(uow_factory, last)
+    assert row["order_count"] == 1 and row["lifetime_revenue"] == Decimal("70")
+
+
+async def test_an_order_moved_to_another_customer_leaves_the_first_one(uow_factory, customer_id):
+    other = await register(uow_factory, "Other")
+    order = uuid.uuid4()
+    await apply(uow_factory, order, customer_id, 1, "confirmed", "80")
+    await apply(uow_factory, order, other, 2, "confirmed", "80")
+    first, second = await value(uow_factory, customer_id), await value(uow_factory, other)
+    assert first["order_count"] == 0 and first["lifetime_revenue"] == Decimal(0)
+    assert second["order_count"] == 1 and second["lifetime_revenue"] == Decimal("80")
