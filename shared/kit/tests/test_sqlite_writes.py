@@ -7,9 +7,10 @@ import threading
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tandem_kit import db
 from tandem_kit.db import WritingSqliteConnection, create_engine, kit_metadata, session_factory
 from tandem_kit.outbox import OutboxRelay, pending_count, stage
 from tandem_kit.settings import KafkaSettings, ServiceSettings
@@ -200,4 +201,64 @@ async def test_the_relay_reads_its_outbox_while_a_writer_holds_the_write_lock(sq
         assert await pending_count(engine) == 0
     finally:
         await relay.close()
+        await engine.dispose()
+
+
+async def test_writers_of_one_process_queue_for_the_write_lock_instead_of_polling(engine):
+    """Concurrent writers of one process each begin at once when their turn comes: none hands
+    its BEGIN to the connection thread (where SQLite's busy handler would poll)."""
+    sessions = session_factory(engine)
+    handed: list[str] = []
+    recorded: set[int] = set()
+
+    def watch(raw: WritingSqliteConnection) -> None:
+        if id(raw) in recorded:
+            return
+        recorded.add(id(raw))
+        queue = raw._tx
+
+        class Recording:
+            def put_nowait(self, item):
+                handed.append(item[1].func.__name__ + " " + " ".join(map(str, item[1].args[:1])))
+                queue.put_nowait(item)
+
+        raw._tx = Recording()
+
+    async def write(i: int) -> None:
+        async with sessions() as session:
+            conn = await session.connection()
+            watch((await conn.get_raw_connection()).driver_connection)
+            await session.execute(insert(notes).values(id=i, body=str(i)))
+            await asyncio.sleep(0.001)  # hold the lock while the others arrive
+            await session.commit()
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(*(write(i) for i in range(30)))
+    assert not [h for h in handed if "BEGIN" in h]
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 30
+
+
+async def test_a_writer_of_this_process_holding_the_lock_too_long_fails_the_next_as_sqlite_would(
+    sqlite_url, monkeypatch
+):
+    short = tuple(p for p in db.SQLITE_PRAGMAS if not p.startswith("busy_timeout"))
+    monkeypatch.setattr(db, "SQLITE_PRAGMAS", (*short, "busy_timeout=200"))
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(insert(notes).values(id=1, body="held"))  # lock held
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with engine.connect() as other:
+                    await other.execute(insert(notes).values(id=2, body="waits"))
+            assert asyncio.get_running_loop().time() - started < 5
+            await holder.rollback()  # leaves the gate: the next writer goes on
+        async with asyncio.timeout(5), engine.begin() as conn:
+            await conn.execute(insert(notes).values(id=3, body="after"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(select(notes.c.id))).scalars().all() == [3]
+    finally:
         await engine.dispose()
