@@ -138,3 +138,28 @@ def test_sasl_without_credentials_or_a_default_token_secret_is_refused(
     clean_env.setenv("TANDEM_AUTH_DEVELOPMENT", "false")
     with pytest.raises(ValidationError, match="TANDEM_AUTH_SECRET"):
         CustomerSettings()
+
+
+async def test_procurement_streams_role_runs_the_demand_join_alone(
+        postgres_url: str, clean_env: pytest.MonkeyPatch) -> None:
+    for name, value in production_env("procurement", postgres_url, free_port()).items():
+        clean_env.setenv(name, value)
+    definition = importlib.import_module("tandem_procurement.cli").DEFINITION
+    settings = definition.settings()
+    streams = definition.build_worker(settings, "streams")
+    assert streams.engine is None and streams.consumers == [] and len(streams.tasks) == 1
+    probe = BrokerProbe(settings.kafka, timeout=1.0)
+    try:
+        assert set(await streams.ready_checks(probe)) == {"broker"}  # no database to check
+    finally:
+        await probe.close()
+    worker = definition.build_worker(settings)
+    alone = definition.build_worker(
+        settings.model_copy(update={"demand_join_enabled": False})
+    )
+    try:
+        assert len(worker.tasks) == len(alone.tasks) + 1  # the join, in the worker by default
+        assert [c.group_id for c in worker.consumers] == [c.group_id for c in alone.consumers]
+    finally:
+        await worker.engine.dispose()
+        await alone.engine.dispose()

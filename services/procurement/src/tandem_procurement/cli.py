@@ -1,4 +1,4 @@
-"""`tandem-procurement api|worker|migrate`."""
+"""`tandem-procurement api|worker|streams|migrate`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ DEFINITION = ServiceDefinition(
     app="tandem_procurement.main:create_app",
     worker="tandem_procurement.worker:create_worker",
     migrations="tandem_procurement.db:migrations",
+    roles={"streams": "tandem_procurement.worker:create_streams_worker"},
 )
 
 

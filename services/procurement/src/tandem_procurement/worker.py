@@ -69,17 +69,7 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
     ]
     tasks = [contract_expiry_task(uow_factory, settings.contract_check_interval_s)]
     if settings.demand_join_enabled:
-        app = build_demand_join(
-            settings.kafka,
-            app_id=settings.demand_join_app_id,
-            datadir=settings.data_dir / "faust",
-            clock=clock,
-        )
-
-        async def demand_join(stop: asyncio.Event) -> None:
-            await run_demand_join(app, stop)
-
-        tasks.append(demand_join)
+        tasks.append(demand_join_task(settings, clock))
     return Worker(
         settings=settings,
         engine=engine,
@@ -87,3 +77,33 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
         tasks=tasks,
         outbox_signal=outbox_signal,
     )
+
+
+def demand_join_task(
+    settings: ProcurementSettings, clock: Clock = system_clock
+) -> Callable[[asyncio.Event], object]:
+    """The Faust demand join as a worker task (in the worker, or alone: ``streams``)."""
+    app = build_demand_join(
+        settings.kafka,
+        app_id=settings.demand_join_app_id,
+        datadir=settings.data_dir / "faust",
+        clock=clock,
+    )
+
+    async def demand_join(stop: asyncio.Event) -> None:
+        await run_demand_join(app, stop)
+
+    return demand_join
+
+
+def create_streams_worker(settings: ProcurementSettings, clock: Clock = system_clock) -> Worker:
+    """`tandem-procurement streams`: the demand join alone, in a process of its own.
+
+    The join keeps its state in Faust tables (changelog topics), not in the database, so this
+    process has no engine and no relay; the worker beside it runs with
+    ``PROCUREMENT_DEMAND_JOIN_ENABLED=false``. Apart, the join and the demand consumer each
+    have an event loop (and on a multi-core machine a core): in one loop, at 100 orders/s on
+    2 cores, each queued behind the other (docs/performance.md, finding 15).
+    """
+    return Worker(settings=settings, engine=None, tasks=[demand_join_task(settings, clock)])
+

@@ -1,4 +1,5 @@
-"""Process entry points shared by every service: `api`, `worker` and `migrate` commands."""
+"""Process entry points shared by every service: `api`, `worker`, `migrate` and the extra
+worker roles a service defines (procurement's `streams`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,13 @@ Task = Callable[[asyncio.Event], Awaitable[None]]
 
 @dataclass
 class Worker:
-    """What a service's worker process runs: the outbox relay, consumers and other loops."""
+    """What a service's worker process runs: the outbox relay, consumers and other loops.
+
+    Without an ``engine`` (a process that keeps no state in the service's database, such as a
+    stream processor), there is no relay and readiness checks only the broker."""
 
     settings: ServiceSettings
-    engine: AsyncEngine
+    engine: AsyncEngine | None
     consumers: list[EventConsumer] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     relay: bool = True
@@ -46,7 +50,7 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; if one part fails, stop the rest and re-raise."""
         parts: list[Task] = [c.run for c in self.consumers] + list(self.tasks)
-        if self.relay:
+        if self.relay and self.engine is not None:
             parts.insert(0, OutboxRelay(self.settings, self.engine, signal=self.outbox_signal).run)
         inner = asyncio.Event()
 
@@ -67,13 +71,13 @@ class Worker:
             await asyncio.gather(*(guard(p) for p in parts))
         finally:
             watcher.cancel()
-            await self.engine.dispose()
+            if self.engine is not None:
+                await self.engine.dispose()
 
     async def ready_checks(self, probe: BrokerProbe) -> dict[str, str | None]:
-        checks: dict[str, str | None] = {
-            "database": await database_ok(self.engine),
-            "broker": await probe.check(),
-        }
+        checks: dict[str, str | None] = {"broker": await probe.check()}
+        if self.engine is not None:
+            checks["database"] = await database_ok(self.engine)
         for consumer in self.consumers:
             checks[f"consumer:{consumer.group_id}"] = (
                 None if consumer.ready.is_set() else "not yet assigned partitions"
@@ -94,7 +98,9 @@ class ServiceDefinition:
     """How to build one service's settings, HTTP app and worker; drives its CLI.
 
     ``app`` and ``worker`` are "module:function" strings, imported only by the command that
-    needs them, so that `migrate` and `worker` start without loading the HTTP stack.
+    needs them, so that `migrate` and `worker` start without loading the HTTP stack. ``roles``
+    names more worker kinds, each a command of its own (e.g. ``{"streams": "...:create"}``):
+    parts of the worker that can run as a separate process.
     """
 
     name: str
@@ -102,12 +108,13 @@ class ServiceDefinition:
     app: str
     worker: str
     migrations: str | None = None  # "package.module:folder"
+    roles: Mapping[str, str] = field(default_factory=dict)
 
     def build_app(self, settings: ServiceSettings) -> FastAPI:
         return _load(self.app)(settings)
 
-    def build_worker(self, settings: ServiceSettings) -> Worker:
-        return _load(self.worker)(settings)
+    def build_worker(self, settings: ServiceSettings, role: str = "worker") -> Worker:
+        return _load(self.worker if role == "worker" else self.roles[role])(settings)
 
 
 def _load(target: str) -> Callable[..., Any]:
@@ -115,16 +122,18 @@ def _load(target: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-async def run_worker(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+async def run_worker(
+    definition: ServiceDefinition, settings: ServiceSettings, role: str = "worker"
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    worker = definition.build_worker(settings)
+    worker = definition.build_worker(settings, role)
     server = None
     if settings.worker_port:
         probe = BrokerProbe(settings.kafka)
-        app = FastAPI(title=f"{definition.name} worker", docs_url=None, redoc_url=None)
+        app = FastAPI(title=f"{definition.name} {role}", docs_url=None, redoc_url=None)
         app.include_router(health_router(lambda: worker.ready_checks(probe)))
         server = _QuietServer(
             uvicorn.Config(
@@ -136,20 +145,23 @@ async def run_worker(definition: ServiceDefinition, settings: ServiceSettings) -
             )
         )
     serving = asyncio.create_task(server.serve()) if server else None
-    log.info("worker started", extra={"consumers": [c.group_id for c in worker.consumers]})
+    log.info(
+        "worker started",
+        extra={"role": role, "consumers": [c.group_id for c in worker.consumers]},
+    )
     try:
         await worker.run(stop)
     finally:
         if server is not None and serving is not None:
             server.should_exit = True
             await serving
-    log.info("worker stopped")
+    log.info("worker stopped", extra={"role": role})
 
 
 def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
-    """`tandem-<service> api|worker|migrate` (with `--migrate` to upgrade before serving)."""
+    """`tandem-<service> api|worker|migrate|<role>` (`--migrate`: upgrade before serving)."""
     parser = argparse.ArgumentParser(prog=f"tandem-{definition.name}")
-    parser.add_argument("command", choices=["api", "worker", "migrate"])
+    parser.add_argument("command", choices=["api", "worker", "migrate", *definition.roles])
     parser.add_argument(
         "--migrate", action="store_true", help="upgrade the database to head before starting"
     )
@@ -172,11 +184,11 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
             lifespan="on",
         )
         uvicorn.Server(config).run()
-    elif args.command == "worker":
+    else:
         try:
-            asyncio.run(run_worker(definition, settings))
+            asyncio.run(run_worker(definition, settings, args.command))
         except Exception:
-            log.exception("worker crashed")
+            log.exception("worker crashed", extra={"role": args.command})
             sys.exit(1)
 
 

@@ -1,7 +1,9 @@
 """Run the demand join alone, until SIGTERM or SIGINT: ``python -m tandem_procurement.streams``.
 
-The worker runs it beside its consumers; this runs nothing else (for a dedicated deployment, a
-replay under a new app id, or a test). Broker settings come from the ``KAFKA_`` environment.
+``tandem-procurement streams`` runs the same app alone with health and metrics (as `make run`
+starts it), and the worker beside its consumers unless ``PROCUREMENT_DEMAND_JOIN_ENABLED`` is
+off; this runs nothing else (a replay under a new app id, or a test). Broker settings come from
+the ``KAFKA_`` environment.
 """
 
 from __future__ import annotations
