@@ -24,12 +24,13 @@ def _port_block_free(base: int, size: int, host: str) -> bool:
 
 
 def worker_port_base(host: str = "127.0.0.1") -> int:
-    """A base whose next four ports are free too (workers listen on base+1..base+4)."""
+    """A base whose next five ports are free too (workers listen on base+1..base+4,
+    procurement's stream processor on base+5)."""
     for _ in range(50):
         base = free_port(host)
-        if base + 5 < 65535 and _port_block_free(base, 5, host):
+        if base + 6 < 65535 and _port_block_free(base, 6, host):
             return base
-    raise RuntimeError("found no block of five free ports")
+    raise RuntimeError("found no block of six free ports")
 
 
 @dataclass
@@ -106,7 +107,7 @@ def _start_system(progress: Callable[[str], None], keep_data: Path | None) -> Ru
     else:
         data_dir = keep_data
     base = worker_port_base(host)
-    taken = set(range(base, base + 5))
+    taken = set(range(base, base + 6))
     ports: dict[str, int] = {}
     for name in ("gateway", "customer", "sales", "supplier", "procurement", "broker"):
         port = free_port(host)

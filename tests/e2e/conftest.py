@@ -13,7 +13,8 @@ from tandem_kit.embedded import free_port
 
 
 def _free_block(size: int) -> int:
-    """A base port whose next ``size`` ports are free (workers listen on base+1..base+4)."""
+    """A base port whose next ``size`` ports are free (workers listen on base+1..base+4,
+    procurement's stream processor on base+5)."""
     for _ in range(50):
         base = free_port()
         if all(_bindable(base + i) for i in range(1, size + 1)):
@@ -45,7 +46,7 @@ def system(tmp_path_factory):
     }
     settings = DevSettings(
         data_dir=tmp_path_factory.mktemp("system"),
-        worker_port_base=_free_block(4),
+        worker_port_base=_free_block(5),
         ready_timeout_s=120,
         **ports,
     )

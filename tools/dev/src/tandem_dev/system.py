@@ -36,7 +36,10 @@ class DevSettings(BaseSettings):
     sales_port: int = 8002
     supplier_port: int = 8003
     procurement_port: int = 8004
-    worker_port_base: int = Field(default=8100, description="workers listen on base+1..base+4")
+    worker_port_base: int = Field(
+        default=8100,
+        description="workers listen on base+1..base+4, procurement's stream processor on base+5",
+    )
     broker_port: int = 9092
     ready_timeout_s: float = 90.0
 
@@ -45,6 +48,11 @@ class DevSettings(BaseSettings):
 
     def worker_port(self, service: str) -> int:
         return self.worker_port_base + 1 + SERVICES.index(service)
+
+    @property
+    def streams_port(self) -> int:
+        """Health and metrics of procurement's stream processor (the demand join)."""
+        return self.worker_port_base + 1 + len(SERVICES)
 
 
 @dataclass
@@ -137,7 +145,8 @@ class _Background:
 
 @dataclass
 class System:
-    """The whole system: broker (unless one is given), four services + workers, gateway."""
+    """The whole system: broker (unless one is given), four services + workers, procurement's
+    stream processor, gateway."""
 
     settings: DevSettings = field(default_factory=DevSettings)
     kafka_bootstrap: str | None = None
@@ -191,6 +200,18 @@ class System:
                 f"http://{self.settings.host}:{self.settings.worker_port(service)}/health/ready",
                 logs / f"{service}-worker.log",
             )
+        # The demand join runs in a process of its own, not in procurement's worker: apart, the
+        # join and the demand consumer each have an event loop (docs/performance.md, 15).
+        self.processes["procurement-worker"].env = {
+            **env, "PROCUREMENT_DEMAND_JOIN_ENABLED": "false"
+        }
+        self.processes["procurement-streams"] = Process(
+            "procurement-streams",
+            [py, "-m", "tandem_procurement.cli", "streams"],
+            {**env, "PROCUREMENT_WORKER_PORT": str(self.settings.streams_port)},
+            f"http://{self.settings.host}:{self.settings.streams_port}/health/ready",
+            logs / "procurement-streams.log",
+        )
         self.processes["gateway"] = Process(
             "gateway",
             [py, "-m", "tandem_gateway.cli"],
@@ -232,6 +253,7 @@ class System:
         self.progress("topics created")
         for service in SERVICES:
             self.processes[f"{service}-worker"].start()
+        self.processes["procurement-streams"].start()
         self.progress(f"started {len(self.processes)} processes; waiting until each is ready")
         self.wait_ready(list(self.processes))
         self.progress(f"all ready in {time.monotonic() - started:.1f}s")
@@ -287,7 +309,12 @@ class System:
         return [n for n, p in self.processes.items() if p.popen is not None and not p.alive]
 
     def stop(self) -> None:
-        order = ["gateway"] + [f"{s}-api" for s in SERVICES] + [f"{s}-worker" for s in SERVICES]
+        order = (
+            ["gateway"]
+            + [f"{s}-api" for s in SERVICES]
+            + [f"{s}-worker" for s in SERVICES]
+            + ["procurement-streams"]
+        )
         for name in order:
             if name in self.processes and self.processes[name].popen is not None:
                 self.processes[name].popen.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
