@@ -72,16 +72,6 @@ def test_each_service_has_its_own_database_migrations_first_and_health_checks(
     assert {f"{s}-api" for s in SERVICES} == set(gateway["depends_on"])
 
 
-def test_the_demand_join_runs_in_its_own_process_and_not_in_the_worker(compose: dict) -> None:
-    services = compose["services"]
-    streams, worker = services["procurement-streams"], services["procurement-worker"]
-    assert streams["command"] == ["streams"]
-    assert streams["image"] == worker["image"] == "tandem-procurement:local"
-    assert streams["environment"].get("PROCUREMENT_DEMAND_JOIN_ENABLED", "true") == "true"
-    assert worker["environment"]["PROCUREMENT_DEMAND_JOIN_ENABLED"] == "false"
-    assert "8081/health/ready" in " ".join(streams["healthcheck"]["test"])
-
-
 def test_every_variable_given_to_a_tandem_process_is_a_real_setting(compose: dict) -> None:
     known = variables()
     for name, service in compose["services"].items():

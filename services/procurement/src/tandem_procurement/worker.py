@@ -102,8 +102,8 @@ def create_streams_worker(settings: ProcurementSettings, clock: Clock = system_c
     The join keeps its state in Faust tables (changelog topics), not in the database, so this
     process has no engine and no relay; the worker beside it runs with
     ``PROCUREMENT_DEMAND_JOIN_ENABLED=false``. Apart, the join and the demand consumer each
-    have an event loop (and on a multi-core machine a core): in one loop, at 100 orders/s on
-    2 cores, each queued behind the other (docs/performance.md, finding 15).
+    have an event loop (and a core, where there are enough): lower latency on the way to a
+    requisition, more CPU per order (docs/performance.md, finding 15).
     """
     return Worker(settings=settings, engine=None, tasks=[demand_join_task(settings, clock)])
 

@@ -38,10 +38,15 @@ class DevSettings(BaseSettings):
     procurement_port: int = 8004
     worker_port_base: int = Field(
         default=8100,
-        description="workers listen on base+1..base+4, procurement's stream processor on base+5",
+        description="workers listen on base+1..base+4 (the stream processor, if apart, base+5)",
     )
     broker_port: int = 9092
     ready_timeout_s: float = 90.0
+    # Apart: lower order -> requisition latency, more CPU per order (docs/performance.md, 15).
+    streams_apart: bool = Field(
+        default=False,
+        description="procurement's demand join in a process of its own (default: in its worker)",
+    )
 
     def api_port(self, service: str) -> int:
         return int(getattr(self, f"{service}_port"))
@@ -145,8 +150,8 @@ class _Background:
 
 @dataclass
 class System:
-    """The whole system: broker (unless one is given), four services + workers, procurement's
-    stream processor, gateway."""
+    """The whole system: broker (unless one is given), four services + workers, gateway (and
+    procurement's stream processor on its own with ``TANDEM_STREAMS_APART=true``)."""
 
     settings: DevSettings = field(default_factory=DevSettings)
     kafka_bootstrap: str | None = None
@@ -200,18 +205,19 @@ class System:
                 f"http://{self.settings.host}:{self.settings.worker_port(service)}/health/ready",
                 logs / f"{service}-worker.log",
             )
-        # The demand join runs in a process of its own, not in procurement's worker: apart, the
-        # join and the demand consumer each have an event loop (docs/performance.md, 15).
-        self.processes["procurement-worker"].env = {
-            **env, "PROCUREMENT_DEMAND_JOIN_ENABLED": "false"
-        }
-        self.processes["procurement-streams"] = Process(
-            "procurement-streams",
-            [py, "-m", "tandem_procurement.cli", "streams"],
-            {**env, "PROCUREMENT_WORKER_PORT": str(self.settings.streams_port)},
-            f"http://{self.settings.host}:{self.settings.streams_port}/health/ready",
-            logs / "procurement-streams.log",
-        )
+        if self.settings.streams_apart:
+            # The demand join in a process of its own, not in procurement's worker: apart, the
+            # join and the demand consumer each have an event loop (docs/performance.md, 15).
+            self.processes["procurement-worker"].env = {
+                **env, "PROCUREMENT_DEMAND_JOIN_ENABLED": "false"
+            }
+            self.processes["procurement-streams"] = Process(
+                "procurement-streams",
+                [py, "-m", "tandem_procurement.cli", "streams"],
+                {**env, "PROCUREMENT_WORKER_PORT": str(self.settings.streams_port)},
+                f"http://{self.settings.host}:{self.settings.streams_port}/health/ready",
+                logs / "procurement-streams.log",
+            )
         self.processes["gateway"] = Process(
             "gateway",
             [py, "-m", "tandem_gateway.cli"],
@@ -253,7 +259,8 @@ class System:
         self.progress("topics created")
         for service in SERVICES:
             self.processes[f"{service}-worker"].start()
-        self.processes["procurement-streams"].start()
+        if "procurement-streams" in self.processes:
+            self.processes["procurement-streams"].start()
         self.progress(f"started {len(self.processes)} processes; waiting until each is ready")
         self.wait_ready(list(self.processes))
         self.progress(f"all ready in {time.monotonic() - started:.1f}s")
