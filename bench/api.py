@@ -41,6 +41,14 @@ def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
 
+async def client_headers(gateway: httpx.AsyncClient, clients: int) -> list[dict[str, str]]:
+    """Authorization headers for ``clients`` load clients, each its own subject."""
+    tokens = await asyncio.gather(
+        *(token(gateway, subject=f"bench-client-{i}") for i in range(clients))
+    )
+    return [bearer(t) for t in tokens]
+
+
 async def create_active_customer(
     gateway: httpx.AsyncClient, headers: dict[str, str], name: str
 ) -> dict[str, Any]:

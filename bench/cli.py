@@ -104,6 +104,8 @@ async def _prepare(ctx: Context, wanted: set[str]) -> None:
     assert ctx.system is not None
     async with api.http_client(ctx.system.gateway_url, 4) as gw:
         ctx.headers = api.bearer(await api.token(gw))
+        clients = max(ctx.profile.intake_clients, ctx.profile.c360_clients)
+        ctx.client_headers = await api.client_headers(gw, clients)
     parts = [order_intake.prepare_customers(ctx, ctx.profile.intake_clients)]
     if "pipeline" in wanted:
         parts.append(pipeline.prepare(ctx))

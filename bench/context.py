@@ -25,6 +25,14 @@ class Context:
     workdir: Path
     system: RunningSystem | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # One token per concurrent client (its own subject), as that many users would send: the
+    # gateway limits the rate per subject, and one token shared by every client would measure
+    # that limit (100 requests/s) instead of the system.
+    client_headers: list[dict[str, str]] = field(default_factory=list)
+
+    def headers_of(self, client: int) -> dict[str, str]:
+        return self.client_headers[client % len(self.client_headers)] if self.client_headers \
+            else self.headers
     customers: list[dict[str, Any]] = field(default_factory=list)
     children: list[Any] = field(default_factory=list)  # baseline processes to stop at the end
     profile_processes: list[str] = field(default_factory=list)  # py-spy these during intake

@@ -48,9 +48,9 @@ class Partial(RuntimeError):
     """A 360 that answered without some of its parts: not counted as a read."""
 
 
-def _get(client: LoadClient, path: str, headers: dict[str, str], whole: bool = False):
-    async def op(_index: int, _client: int) -> None:
-        answer = await client.get(path, headers=headers)
+def _get(client: LoadClient, path: str, ctx: Context, whole: bool = False):
+    async def op(_index: int, loop: int) -> None:
+        answer = await client.get(path, headers=ctx.headers_of(loop))
         if answer.status != 200:
             raise RuntimeError(f"GET {path}: HTTP {answer.status} {answer.text[:300]}")
         if whole and (body := answer.json()).get("complete") is False:
@@ -94,8 +94,8 @@ async def run(ctx: Context) -> None:
             missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
         elif isinstance(body := probe.json(), dict) and body.get("missing"):
             problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
-        system_op = _get(gw_load, f"/api/v1/customers/{customer_id}/360", ctx.headers, True)
-        base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx.headers)
+        system_op = _get(gw_load, f"/api/v1/customers/{customer_id}/360", ctx, True)
+        base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx)
         system_runs: list[LatencyRun] = []
         base_runs: list[LatencyRun] = []
         sys_errors, base_errors = Errors(), Errors()

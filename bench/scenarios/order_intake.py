@@ -64,8 +64,9 @@ async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: 
     names = skus(ctx)
     async def place(index: int, client: int) -> None:
         customer = ctx.customers[client % len(ctx.customers)]
-        order = await api.create_order(gw, ctx.headers, customer["id"], names[index % len(names)])
-        await api.confirm_order(gw, ctx.headers, order)
+        headers = ctx.headers_of(client)
+        order = await api.create_order(gw, headers, customer["id"], names[index % len(names)])
+        await api.confirm_order(gw, headers, order)
 
     p = ctx.profile
     return await closed_loop(
