@@ -10,7 +10,7 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,10 +186,25 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
         uvicorn.Server(config).run()
     else:
         try:
-            asyncio.run(run_worker(definition, settings, args.command))
+            _run(run_worker(definition, settings, args.command))
         except Exception:
             log.exception("worker crashed", extra={"role": args.command})
             sys.exit(1)
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a worker as uvicorn runs the HTTP process: on uvloop where it is installed.
+
+    Measured (docs/performance.md, finding 17): the procurement worker's CPU per order at 100
+    orders/s about 7% lower, and order -> requisition latency about 10% lower, than on the
+    standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def engine_for(settings: ServiceSettings) -> AsyncEngine:
