@@ -3,13 +3,20 @@
 import asyncio
 from types import SimpleNamespace
 
+import mode
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pydantic import SecretStr
 
 from tandem_kit.settings import KafkaSettings
-from tandem_kit.streams import KafkaApp, _ChangelogBuffer, seek_to_committed, true_end_offsets
+from tandem_kit.streams import (
+    KafkaApp,
+    _ChangelogBuffer,
+    run_app,
+    seek_to_committed,
+    true_end_offsets,
+)
 from tandem_kit.testing.plugin import unique
 
 
@@ -209,3 +216,26 @@ async def test_partitions_go_back_to_their_committed_offsets_or_to_the_beginning
         assert await consumer.position(tps[0]) == 4
     finally:
         await consumer.stop()
+
+
+class _Stream(mode.Service):
+    """Stands in for a Faust app: a mode service that can crash like one."""
+
+
+async def test_a_crashed_app_stops_its_worker_task_and_a_stopped_one_does_not_raise():
+    crashing, stop = _Stream(), asyncio.Event()
+    task = asyncio.create_task(run_app(crashing, stop, name="test stream"))
+    await asyncio.sleep(0.05)
+    assert not task.done()  # running until told otherwise
+    await crashing.crash(ValueError("its consumer failed"))
+    with pytest.raises(RuntimeError, match="the test stream crashed") as raised:
+        await asyncio.wait_for(task, 5)
+    assert isinstance(raised.value.__cause__, ValueError)
+    assert crashing.should_stop  # stopped on the way out
+
+    quiet, stop = _Stream(), asyncio.Event()
+    task = asyncio.create_task(run_app(quiet, stop, name="test stream"))
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, 5)  # returns without raising
+    assert quiet.should_stop

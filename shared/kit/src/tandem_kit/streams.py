@@ -283,3 +283,26 @@ class KafkaApp(faust.App):
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
+
+
+async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:
+    """Run a Faust app as a worker task until ``stop`` is set.
+
+    A crashed app (a service of it failed, e.g. its consumer) processes nothing more and never
+    recovers by itself: that raises, so the worker stops and its supervisor restarts it,
+    instead of a live process whose stream has silently died.
+    """
+    await app.start()
+    try:
+        waiter = asyncio.ensure_future(stop.wait())
+        ended = asyncio.ensure_future(app.wait_until_stopped())  # stopped or crashed
+        try:
+            await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (waiter, ended):
+                pending.cancel()
+        if app.crashed and not stop.is_set():
+            raise RuntimeError(f"the {name} crashed") from app.crash_reason
+    finally:
+        await app.stop()
+

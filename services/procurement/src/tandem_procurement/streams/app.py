@@ -37,7 +37,7 @@ from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 from tandem_kit.settings import KafkaSettings
-from tandem_kit.streams import KafkaApp
+from tandem_kit.streams import KafkaApp, run_app
 from tandem_procurement.streams.join import (
     DemandJoin,
     coverage_records,
@@ -255,9 +255,6 @@ def build_demand_join(
 
 
 async def run_demand_join(app: faust.App, stop: asyncio.Event) -> None:
-    """Run ``app`` inside the worker's event loop until ``stop`` is set."""
-    await app.start()
-    try:
-        await stop.wait()
-    finally:
-        await app.stop()
+    """Run ``app`` inside the worker's event loop until ``stop`` is set; raises if it crashes
+    (the worker then stops, and its supervisor restarts it)."""
+    await run_app(app, stop, name="demand join")

@@ -35,7 +35,7 @@ from tandem_contracts.consumers import group
 from tandem_contracts.envelope import ContractViolation
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import KafkaSettings
-from tandem_kit.streams import KafkaApp
+from tandem_kit.streams import KafkaApp, run_app
 from tandem_supplier.domain import performance
 from tandem_supplier.domain.scoring import ScoreResult, ScoringPolicy, score
 from tandem_supplier.streams.facts import TOPICS, decode_fact, encode_fact, to_fact
@@ -73,17 +73,7 @@ class PerformanceStream:
             # Source topics must exist before Faust subscribes, or its consumer waits for the
             # next metadata refresh (minutes) before it reads anything on a fresh cluster.
             await ensure_topics(self.kafka, group(PERFORMANCE_GROUP).topics)
-        await self.app.start()
-        try:
-            waiter = asyncio.ensure_future(stop.wait())
-            ended = asyncio.ensure_future(self.app.wait_until_stopped())  # stopped or crashed
-            await asyncio.wait({waiter, ended}, return_when=asyncio.FIRST_COMPLETED)
-            for pending in (waiter, ended):
-                pending.cancel()
-            if self.app.crashed and not stop.is_set():
-                raise RuntimeError("the performance stream crashed") from self.app.crash_reason
-        finally:
-            await self.app.stop()
+        await run_app(self.app, stop, name="performance stream")
 
 
 def build_performance_stream(
