@@ -239,3 +239,90 @@ async def test_a_crashed_app_stops_its_worker_task_and_a_stopped_one_does_not_ra
     stop.set()
     await asyncio.wait_for(task, 5)  # returns without raising
     assert quiet.should_stop
+
+
+def _offline_producer():
+    """A KafkaApp's producer that never connects: ``send`` answers futures the test settles."""
+    app = KafkaApp("kit-test-at-once", kafka=KafkaSettings(bootstrap_servers="nowhere:9092"))
+    producer = app.producer
+    sends: list[asyncio.Future] = []
+
+    async def send(topic, key, value, partition, timestamp, headers):
+        sends.append(asyncio.get_running_loop().create_future())
+        return sends[-1]
+
+    producer.send = send
+    return app, producer, sends
+
+
+async def test_a_flush_waits_for_the_records_sent_at_once_and_fails_when_one_failed():
+    app, producer, sends = _offline_producer()
+    await app.send_at_once("out", key=b"k", value=b"1")
+    await app.send_at_once("out", key=b"k", value=b"2")
+    flushed = asyncio.create_task(producer.flush())
+    await asyncio.sleep(0.05)
+    assert not flushed.done()  # the commit behind this flush waits for both deliveries
+    sends[0].set_result("delivered")
+    await asyncio.sleep(0.05)
+    assert not flushed.done()
+    sends[1].set_result("delivered")
+    await asyncio.wait_for(flushed, 5)
+    assert not producer._unconfirmed  # nothing kept once delivered
+
+    await app.send_at_once("out", key=b"k", value=b"3")
+    sends[2].set_exception(OSError("broker gone"))
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="not delivered") as raised:
+        await asyncio.wait_for(producer.flush(), 5)  # so the commit fails: handled again
+    assert isinstance(raised.value.__cause__, OSError)
+    await asyncio.wait_for(producer.flush(), 5)  # reported once; later commits go on
+
+
+async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
+    kafka_settings, tmp_path
+):
+    source = await _new_topic(kafka_settings, "kit-at-once-in", 1)
+    sink = await _new_topic(kafka_settings, "kit-at-once-out", 1)
+    app_id = unique("kit-at-once")
+    app = KafkaApp(
+        app_id,
+        kafka=kafka_settings,
+        stream_publish_on_commit=True,
+        broker_commit_interval=60.0,  # no commit by the timer during the test
+        store="memory://",
+        web_enabled=False,
+        datadir=str(tmp_path),
+    )
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    inbound = app.topic(source, **raw)
+
+    @app.agent(inbound)
+    async def forward(stream):
+        async for event in stream.events():
+            await app.send_at_once(sink, key=event.key, value=event.value)
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="at-once test"))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    reader = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id)
+    await producer.start()
+    await reader.start()
+    await group.start()
+    try:
+        await producer.send_and_wait(source, b"order-1", key=b"k")
+        out = TopicPartition(sink, 0)
+        reader.assign([out])
+        await reader.seek_to_beginning(out)
+        found = await reader.getmany(out, timeout_ms=30_000)
+        assert [r.value for r in found.get(out, [])] == [b"order-1"]
+        # Out while the event that made it is not committed yet (the commit waits for it).
+        assert await group.committed(TopicPartition(source, 0)) is None
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        await producer.stop()
+        await reader.stop()
+        await group.stop()

@@ -312,3 +312,56 @@ def test_a_by_sku_value_is_a_pack_or_one_record_written_before_packs():
     record = {"kind": "line", "sku": "A", "line_id": str(L1), "v": 2, "open": "1"}
     assert unpack(record) == [record]
     assert unpack({"records": [record, record]}) == [record, record]
+
+
+def by_sku_log(events, partition_of):
+    """The by-SKU topic a history makes, split order by order: per partition, its packs."""
+    orders: dict = {}
+    log: dict[int, list[list[dict]]] = {}
+    for ev in events:
+        if isinstance(ev, own.RequisitionChanged):
+            records = coverage_records(ev)
+        else:
+            records, entry = order_records(ev, orders.get(str(ev.order_id)))
+            if entry is not None:
+                orders[str(ev.order_id)] = entry
+        for partition, facts in pack(records, partition_of).items():
+            log.setdefault(partition, []).append(facts)
+    return log
+
+
+def test_a_sku_state_has_one_version_however_the_sku_side_batches_its_packs():
+    def partition_of(sku):
+        return "ABC".index(sku) % 2
+
+    for seed in range(5):
+        rng = random.Random(seed)
+        log = by_sku_log(random_history(rng, n=200), partition_of)
+        # Pack by pack: each SKU's state after every offset that touched it.
+        join, after = Tables().join(), {}
+        for packs in log.values():
+            for offset, facts in enumerate(packs):
+                for sku in join.apply_records(facts):
+                    after[(sku, offset + 1)] = join.totals(sku).state()
+        # In batches of any size, as the SKU side takes them: one state per SKU and batch,
+        # under the version of the last pack that moved it, equal to the state at that offset.
+        tables = Tables()
+        batched, last = tables.join(), {}
+        for packs in log.values():
+            cuts = sorted(rng.sample(range(1, len(packs)), min(10, len(packs) - 1)))
+            for a, b in zip([0, *cuts], [*cuts, len(packs)], strict=True):
+                versions = {}
+                for offset in range(a, b):
+                    for sku in batched.apply_records(packs[offset]):
+                        versions[sku] = offset + 1
+                published = batched.to_publish(versions)
+                assert len({sku for sku, _ in published}) == len(published)
+                for sku, state in published:
+                    assert after[(sku, versions[sku])] == state
+                    last[sku] = state
+        assert {sku: join.totals(sku).state() for sku in last} == last
+        assert net(tables) == {
+            sku: (t.ordered, t.covered)
+            for sku in join._totals
+            if (t := join.totals(sku)) and (t.ordered, t.covered) != (0, 0)
+        }

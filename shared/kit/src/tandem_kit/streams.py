@@ -2,7 +2,8 @@
 
 Install with the ``streams`` extra (``tandem-kit[streams]``). ``KafkaApp`` is a ``faust.App``
 whose broker, credentials, timeouts and at-least-once defaults come from ``KafkaSettings``, and
-whose transport changes four things of Faust's aiokafka driver:
+whose transport changes four things of Faust's aiokafka driver (and adds a fifth,
+``KafkaApp.send_at_once``: an output that leaves at once, yet holds back the commit):
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
    broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead,
@@ -185,7 +186,8 @@ class _ChangelogBuffer(ProducerBuffer):
 
 
 class _Producer(faust_kafka.Producer):
-    """Faust's producer with a flush that waits for exactly what was queued before it."""
+    """Faust's producer with a flush that waits for exactly what was queued before it, and
+    sends that leave at once yet still hold back the commit (``send_at_once``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -194,11 +196,36 @@ class _Producer(faust_kafka.Producer):
         buffer = _ChangelogBuffer(loop=self.loop, beacon=self.beacon)
         buffer.app = self.app
         self.buffer = buffer
+        # Sends made with send_at_once that are not known to be delivered: pending ones, and
+        # failed ones until a flush reports them.
+        self._unconfirmed: set[asyncio.Future[Any]] = set()
+
+    async def send_at_once(
+        self, topic: str, key: bytes | None, value: bytes, headers: Any = None
+    ) -> None:
+        """Hand a record to the client now, not at the commit of the event being handled."""
+        sent = await self.send(topic, key, value, partition=None, timestamp=None, headers=headers)
+        future = asyncio.ensure_future(sent)
+        self._unconfirmed.add(future)
+        future.add_done_callback(self._confirmed)
+
+    def _confirmed(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._unconfirmed.discard(future)
 
     async def flush(self) -> None:
+        """Everything queued before this call is delivered, or this raises (and the commit
+        that called it fails: its events are handled again)."""
         await cast(_ChangelogBuffer, self.buffer).drain()
         if self._producer is not None:
             await self._producer.flush()
+        if self._unconfirmed:
+            sends = list(self._unconfirmed)
+            results = await asyncio.gather(*sends, return_exceptions=True)
+            self._unconfirmed.difference_update(sends)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise RuntimeError("a record sent at once was not delivered") from result
 
 
 async def seek_to_committed(
@@ -283,6 +310,16 @@ class KafkaApp(faust.App):
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
+
+    async def send_at_once(
+        self, topic: str, *, key: bytes | None, value: bytes, headers: Any = None
+    ) -> None:
+        """Send a record now instead of at the next commit (``stream_publish_on_commit``),
+        keeping at least once: the commit that covers the event being handled waits for its
+        delivery and fails if it failed, so the event is handled again. For outputs on the way
+        to a reader that waits for them; a send attached to the commit batches better.
+        The topic must exist (the app's own declared topics do once it runs)."""
+        await cast(_Producer, self.producer).send_at_once(topic, key, value, headers)
 
 
 async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:

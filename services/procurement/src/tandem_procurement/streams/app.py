@@ -10,12 +10,18 @@ mode: raw bytes plus headers, decoded with the contracts.
 The order split handles order events in batches (up to ``SPLIT_BATCH`` events, or what arrives
 within ``SPLIT_WITHIN`` seconds): per input partition, one by-SKU record per by-SKU partition
 (a pack of every fact of the batch, see ``join.pack``) and one per-line output per order line,
-its latest version. Those are attached to the batch's last event of that input partition, so
-they are published at the commit that covers every event they summarize, and never for an
+its latest version. The packs are attached to the batch's last event of that input partition,
+so they are published at the commit that covers every event they summarize, and never for an
 offset before it (a commit that covers only part of the batch publishes none of them; the
 events after it are handled again). Per record, Faust's send path, commit bookkeeping and the
 consumer cost as much as the join itself: packs cut the by-SKU records and their consumption
 by the size of a pack, and the SKU side publishes one state per SKU and pack.
+
+The per-line outputs are on the way from a confirmed order to its requisition, so they leave
+at once (``KafkaApp.send_at_once``) instead of at the next commit, which a busy event loop can
+hold back by well over the commit interval (docs/performance.md, finding 18). At least once
+still holds: the commit that covers the batch waits for their delivery and fails if one
+failed, so the batch is handled again.
 """
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ BY_SKU_SUFFIX = "demand-by-sku"  # the internal topic is "<app id>-demand-by-sku
 PARTITIONS = 6
 SPLIT_BATCH = 500  # order events split at once, at most
 SPLIT_WITHIN = 0.01  # seconds a batch waits for more events (a quiet stream's added latency)
+JOIN_BATCH = 200  # by-SKU records the SKU side applies before it publishes, at most
+# Seconds the SKU side gathers by-SKU records before it publishes each SKU's state once: net
+# demand is not on the way from an order to its requisition (the per-line outputs are), so it
+# can wait for more changes to the same SKU and publish fewer, later states.
+JOIN_WITHIN = 0.1
 
 
 class _ByKeyPartition:
@@ -200,20 +211,26 @@ def build_demand_join(
             return
         with _handling(events[-1]):
             await _send_packs(records)
-            for sku, record in lines.values():
-                # The per-line output needs nothing from the SKU side: it leaves from here, in
-                # the order's own key and sequence, one hop earlier.
-                message = own.OrderLineDemandChanged(
-                    order_id=record["order_id"],
-                    line_id=record["line_id"],
-                    sku=sku,
-                    order_version=record["v"],
-                    order_status=record["status"],
-                    ordered_quantity=record["ordered"],
-                    open_quantity=record["open"],
-                    requested_date=record["requested_date"],
-                )
-                await _publish(line_topic, message, record["order_id"])
+        for sku, record in lines.values():
+            # The per-line output needs nothing from the SKU side: it leaves from here, in
+            # the order's own key and sequence, one hop earlier.
+            message = own.OrderLineDemandChanged(
+                order_id=record["order_id"],
+                line_id=record["line_id"],
+                sku=sku,
+                order_version=record["v"],
+                order_status=record["status"],
+                ordered_quantity=record["ordered"],
+                open_quantity=record["open"],
+                requested_date=record["requested_date"],
+            )
+            envelope = Envelope.wrap(message, subject=record["order_id"])
+            await app.send_at_once(
+                line_topic.get_topic_name(),
+                key=record["order_id"].encode(),
+                value=envelope.value(),
+                headers=envelope.headers(),
+            )
 
     async def _send_packs(records: list[tuple[str, dict]]) -> None:
         for partition, facts in pack(records, partition_of).items():
@@ -231,14 +248,29 @@ def build_demand_join(
 
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            # The by-SKU offset: a SKU lives in one partition, so it grows with every change,
-            # and a record handled again after a crash publishes under its first version.
-            version = event.message.offset + 1
-            for sku, state in demand.apply_all(unpack(event.value)):
+        async for events in stream.take_events(JOIN_BATCH, JOIN_WITHIN):
+            by_tp: dict[Any, list[faust.EventT]] = {}
+            for event in events:
+                by_tp.setdefault(event.message.tp, []).append(event)
+            for tp_events in by_tp.values():
+                await _join_batch(tp_events)
+
+    async def _join_batch(events: list[faust.EventT]) -> None:
+        """Apply the packs of one by-SKU partition; each SKU's state after all of them is
+        attached to the last, so it leaves at the commit that covers every pack behind it."""
+        # A SKU's version is the by-SKU offset of the last pack that moved it (+1): a SKU lives
+        # in one partition, so it grows with every change, and a batch handled again after a
+        # crash publishes each state under the version it had.
+        versions: dict[str, int] = {}
+        for event in events:
+            with _handling(event):  # a table write goes to this record's changelog partition
+                for sku in demand.apply_records(unpack(event.value)):
+                    versions[sku] = event.message.offset + 1
+        with _handling(events[-1]):
+            for sku, state in demand.to_publish(versions):
                 message = own.NetDemandChanged(
                     sku=sku,
-                    version=version,
+                    version=versions[sku],
                     ordered_quantity=state["ordered"],
                     covered_quantity=state["covered"],
                     net_quantity=state["net"],

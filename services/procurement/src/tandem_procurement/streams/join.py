@@ -22,9 +22,11 @@ Every record carries a version, so redelivery and replay apply nothing twice; ou
 
 Records travel in packs (``pack``): the order side splits a batch of order events at once and
 sends one record per by-SKU partition holding every fact of the batch for that partition
-(``{"records": [...]}``), the latest version of each; ``DemandJoin.apply_all`` applies a pack
-and gives one state per SKU it moved, the SKU's state after the whole pack. A pack is one
-record with one offset, so a SKU's state still has one version per record that moved it.
+(``{"records": [...]}``), the latest version of each. The SKU side applies a batch of packs
+(``DemandJoin.apply_records``, one pack at a time) and then gives one state per SKU they moved
+(``DemandJoin.to_publish``), the SKU's state after the whole batch, versioned by the offset of
+the last pack that touched it: a SKU lives in one partition, so its state after a given offset
+is the same however the packs were batched, and a version always names the same state.
 """
 
 from __future__ import annotations
@@ -253,12 +255,22 @@ class DemandJoin:
     def apply_all(self, records: Iterable[dict]) -> list[tuple[str, dict[str, str]]]:
         """Apply records in order; (SKU, state) to publish for each SKU whose state moved from
         what was last published: its state after all of them."""
+        return self.to_publish(self.apply_records(records))
+
+    def apply_records(self, records: Iterable[dict]) -> list[str]:
+        """Apply records in order; the SKUs they touched, each once (publish with
+        ``to_publish`` after this and any further records)."""
         touched: dict[str, None] = {}
         for record in records:
             self._apply(record)
             touched[record["sku"]] = None
+        return list(touched)
+
+    def to_publish(self, skus: Iterable[str]) -> list[tuple[str, dict[str, str]]]:
+        """(SKU, state) for each of ``skus`` whose state moved from what was last published,
+        now counted as published."""
         out: list[tuple[str, dict[str, str]]] = []
-        for sku in touched:
+        for sku in skus:
             state = self.totals(sku).state()
             if self._published.get(sku) != state:
                 self._published[sku] = state
