@@ -18,6 +18,7 @@ create customer.customers.v1 6 --config retention.ms=604800000 --config cleanup.
 create customer.leads.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.segments.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.tickets.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
+create customer.values.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create customer.customer-value.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 # tandem-procurement
 create procurement.contracts.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete

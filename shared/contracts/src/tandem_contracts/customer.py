@@ -58,6 +58,20 @@ class CustomerTierChanged(CustomerSnapshot):
     order_count: int = Field(ge=0)
 
 
+class CustomerValueChanged(Event):
+    """A customer's value from sales orders, in full, after every change of it.
+
+    Readers keep the newest ``version``; the revenue is in the reporting currency."""
+
+    event_type = "tandem.customer.value.changed.v1"
+    customer_id: uuid.UUID
+    version: int = Field(ge=1, description="grows with every change of this customer's value")
+    lifetime_revenue: Money = Field(description="confirmed, fulfilled and closed orders")
+    order_count: int = Field(ge=0)
+    last_order_at: datetime | None = None
+    tier: str
+
+
 class LeadConverted(Event):
     """A qualified lead became a customer (+contact); sales opens an opportunity from it."""
 
@@ -209,4 +223,13 @@ CAMPAIGNS = Topic(
     events=(CampaignChanged,),
     description="Campaigns: status and member counts.",
 )
-TOPICS = (CUSTOMERS, LEADS, TICKETS, CONTACTS, ACTIVITIES, SEGMENTS, CAMPAIGNS)
+VALUES = Topic(
+    "customer.values.v1",
+    key=uuid.UUID,
+    events=(CustomerValueChanged,),
+    description=(
+        "Customer value from sales orders: lifetime revenue, order count, last order and tier,"
+        " the full value and its version on every change."
+    ),
+)
+TOPICS = (CUSTOMERS, LEADS, TICKETS, CONTACTS, ACTIVITIES, SEGMENTS, CAMPAIGNS, VALUES)
