@@ -21,6 +21,7 @@ import aiohttp
 class Answer:
     status: int
     body: bytes
+    cache: str | None = None  # the gateway's X-Cache header (how its view cache answered)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -38,7 +39,9 @@ class LoadClient:
 
     async def get(self, path: str, headers: dict[str, str]) -> Answer:
         async with self._session.get(path, headers=headers) as response:
-            return Answer(response.status, await response.read())
+            return Answer(
+                response.status, await response.read(), response.headers.get("X-Cache")
+            )
 
 
 @asynccontextmanager

@@ -3,11 +3,17 @@
 Baseline: one direct read of the same customer from the customer service's own port
 (GET /api/v1/customers/{id}), same clients, same counts. Both measured loops use the same
 aiohttp client (bench.loadclient); the set-up goes through httpx.
+
+The 360 is read as clients read it, so the gateway's view cache answers what it kept (each
+client has its own token, so its own answer: the first read of each is composed), and the
+report says how the cache answered (X-Cache). A third loop asks for every 360 composed
+afresh (``Cache-Control: no-cache``): what a 360 costs when it is not kept.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 
 import httpx
 
@@ -48,9 +54,23 @@ class Partial(RuntimeError):
     """A 360 that answered without some of its parts: not counted as a read."""
 
 
-def _get(client: LoadClient, path: str, ctx: Context, whole: bool = False):
+def _get(
+    client: LoadClient,
+    path: str,
+    ctx: Context,
+    whole: bool = False,
+    *,
+    fresh: bool = False,
+    outcomes: Counter[str] | None = None,
+):
+    """One GET per call; ``fresh`` asks the gateway to compose it afresh (no view cache),
+    ``outcomes`` counts how the gateway's view cache answered (X-Cache)."""
+    extra = {"Cache-Control": "no-cache"} if fresh else {}
+
     async def op(_index: int, loop: int) -> None:
-        answer = await client.get(path, headers=ctx.headers_of(loop))
+        answer = await client.get(path, headers={**ctx.headers_of(loop), **extra})
+        if outcomes is not None:
+            outcomes[answer.cache or "none"] += 1
         if answer.status != 200:
             raise RuntimeError(f"GET {path}: HTTP {answer.status} {answer.text[:300]}")
         if whole and (body := answer.json()).get("complete") is False:
@@ -94,11 +114,15 @@ async def run(ctx: Context) -> None:
             missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
         elif isinstance(body := probe.json(), dict) and body.get("missing"):
             problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
-        system_op = _get(gw_load, f"/api/v1/customers/{customer_id}/360", ctx, True)
+        outcomes: Counter[str] = Counter()
+        view = f"/api/v1/customers/{customer_id}/360"
+        system_op = _get(gw_load, view, ctx, True, outcomes=outcomes)
+        fresh_op = _get(gw_load, view, ctx, True, fresh=True)
         base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx)
         system_runs: list[LatencyRun] = []
+        fresh_runs: list[LatencyRun] = []
         base_runs: list[LatencyRun] = []
-        sys_errors, base_errors = Errors(), Errors()
+        sys_errors, base_errors, fresh_errors = Errors(), Errors(), Errors()
         sys_cpu: dict[str, list[float]] = {}  # CPU ms per request, per process
         base_cpu: dict[str, list[float]] = {}
         customer_api = {k: v for k, v in ctx.system.pids().items() if k == "customer-api"}
@@ -137,6 +161,15 @@ async def run(ctx: Context) -> None:
                 profiling.show(ctx.progress, ctx.report.notes, recorder.finish(), " (c360)")
             system_runs.append(result)
             ctx.progress(f"customer 360 run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+            fresh = await closed_loop(
+                fresh_op, clients=p.c360_clients, max_ops=p.c360_requests,
+                max_seconds=p.c360_seconds, errors=fresh_errors,
+            )
+            fresh_runs.append(fresh)
+            ctx.progress(
+                f"customer 360 run {r + 1}/{p.runs} composed afresh (no-cache): "
+                f"{_describe(fresh)}"
+            )
 
     for label, cpu in (("tandem", sys_cpu), ("direct GET baseline", base_cpu)):
         if cpu:
@@ -157,6 +190,11 @@ async def run(ctx: Context) -> None:
     if missing is None and not spread(system_runs, "rate"):
         missing = f"no request succeeded; errors: {sys_errors.samples[:2]}"
     note = "; ".join(problems)
+    if outcomes:
+        answered = sum(outcomes.values())
+        share = ", ".join(f"{k} {100 * n / answered:.1f}%" for k, n in outcomes.most_common())
+        note += f"; the gateway's view cache answered: {share} (X-Cache)"
+        ctx.progress(f"customer 360: the gateway's view cache answered {share}")
     if sys_errors.count:
         note += (
             f"; {sys_errors.count} 360 reads failed or were partial (not counted): "
@@ -173,5 +211,26 @@ async def run(ctx: Context) -> None:
             "customer360.p99", f"Customer 360 latency p99, {p.c360_clients} clients", "ms",
             "lower", spread(system_runs, "p99_ms"), spread(base_runs, "p99_ms"), base_title,
             Target("below", 50.0, "p99 < 50 ms"), not_measured=missing,
+        )
+    )
+    fresh_title = (
+        f"Customer 360 composed afresh (Cache-Control: no-cache), {p.c360_clients} clients"
+    )
+    fresh_note = (
+        f"{fresh_errors.count} reads failed or were partial: {fresh_errors.samples[:2]}"
+        if fresh_errors.count
+        else ""
+    )
+    ctx.report.add(
+        Figure(
+            "customer360.fresh.rate", fresh_title, "req/s", "higher", spread(fresh_runs, "rate"),
+            spread(base_runs, "rate"), base_title, not_measured=missing, note=fresh_note,
+        )
+    )
+    ctx.report.add(
+        Figure(
+            "customer360.fresh.p99", f"{fresh_title}, latency p99", "ms", "lower",
+            spread(fresh_runs, "p99_ms"), spread(base_runs, "p99_ms"), base_title,
+            not_measured=missing,
         )
     )

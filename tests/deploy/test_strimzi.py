@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from tandem_contracts import REGISTRY
-from tandem_contracts.consumers import GROUPS
+from tandem_contracts.consumers import GROUPS, READERS
 from tandem_dev.manifests.validate import kubernetes_errors, load_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,10 @@ def test_a_broken_topic_or_user_is_rejected() -> None:
 
 def _acls(service: str) -> list[dict]:
     users = {d["metadata"]["name"]: d for d in load_documents(KAFKA / "users.yaml")}
-    assert set(users) == {f"tandem-{s}" for s in ("customer", "sales", "supplier", "procurement")}
+    # One user per service, and the gateway's (its view cache reads events).
+    assert set(users) == {
+        f"tandem-{s}" for s in ("customer", "sales", "supplier", "procurement", "gateway")
+    }
     return users[f"tandem-{service}"]["spec"]["authorization"]["acls"]
 
 
@@ -93,6 +96,14 @@ def test_each_service_writes_only_its_own_topics_and_dead_letters() -> None:
                     if a["resource"].get("patternType") == "prefix"}
         assert prefixed == {f"{service}-"}  # Faust application ids and internal topics
         assert not any("All" in a["operations"] for a in acls)
+
+
+def test_the_gateway_only_reads_the_topics_its_view_cache_declares() -> None:
+    acls = _acls("gateway")
+    declared = {t.name for r in READERS if r.service == "gateway" for t in r.topics}
+    assert declared and _literal(acls, "topic", "Read") == declared
+    assert {op for a in acls for op in a["operations"]} == {"Read", "Describe"}
+    assert all(a["resource"]["type"] == "topic" for a in acls)  # no group: it commits nothing
 
 
 def test_each_service_reads_only_what_its_consumer_groups_declare() -> None:

@@ -42,6 +42,7 @@ class World:
     calls: list[tuple[str, str, Any, dict[str, str]]] = field(default_factory=list)
     bundle_leaves_out: dict[str, str] = field(default_factory=dict)  # part -> reason
     spec_fetches: list[str] = field(default_factory=list)
+    tickets: list[dict[str, Any]] = field(default_factory=list)  # opened through the gateway
 
     def page(self, *items: dict[str, Any]) -> dict[str, Any]:
         return {"items": list(items), "next": None}
@@ -120,7 +121,14 @@ def customer_app(world: World) -> FastAPI:
 
     @app.get("/api/v1/tickets")
     async def tickets(customer_id: str, open: bool):
-        return w.page({"id": "t1", "status": "open", "customer_id": customer_id})
+        made = [t for t in w.tickets if t["customer_id"] == customer_id]
+        return w.page({"id": "t1", "status": "open", "customer_id": customer_id}, *made)
+
+    @app.post("/api/v1/tickets", status_code=201)
+    async def open_ticket(body: dict[str, Any]):
+        ticket = {"id": str(uuid.uuid4()), "status": "new", "customer_id": body["customer_id"]}
+        w.tickets.append(ticket)
+        return ticket
 
     @app.get("/api/v1/customers/{cid}/bundle")
     async def bundle(
@@ -335,6 +343,7 @@ def gateway_settings(**overrides: Any) -> GatewaySettings:
         aggregate_deadline_s=0.8,
         rate_limit_enabled=False,
         openapi_warm_up=False,
+        view_cache_entries=0,  # the view cache's own tests switch it on, with a broker
     )
     base.update(overrides)
     return GatewaySettings(**base)
@@ -355,6 +364,7 @@ async def gateway_client(world: World):
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+        client.gateway_app = app  # type: ignore[attr-defined]  (its state, for some tests)
         stack.append((lifespan, client))
         return client
 

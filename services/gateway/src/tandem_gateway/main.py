@@ -16,9 +16,11 @@ from pydantic import BaseModel, Field, StringConstraints
 from tandem_gateway import proxy, views
 from tandem_gateway.breaker import Breakers
 from tandem_gateway.edge import Edge
+from tandem_gateway.invalidation import InvalidationListener
 from tandem_gateway.openapi import MergedOpenAPI
 from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.upstream import Upstreams
+from tandem_gateway.viewcache import ViewCache
 from tandem_kit.auth import ROLES, TokenVerifier
 from tandem_kit.http import health_router, install_error_handlers
 
@@ -65,12 +67,18 @@ def create_app(
                 if settings.openapi_warm_up
                 else None
             )
+            cache: ViewCache = app.state.view_cache
+            app.state.view_listener = InvalidationListener(settings.kafka, cache)
+            listening = (
+                asyncio.create_task(app.state.view_listener.run()) if cache.enabled else None
+            )
             try:
                 yield
             finally:
-                if warm is not None:
-                    warm.cancel()
-                    await asyncio.gather(warm, return_exceptions=True)
+                for task in (warm, listening):
+                    if task is not None:
+                        task.cancel()
+                        await asyncio.gather(task, return_exceptions=True)
                 await upstreams.aclose()
 
     app = FastAPI(
@@ -85,6 +93,11 @@ def create_app(
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings.auth)
     app.state.breakers = Breakers(settings.circuit_failure_threshold, settings.circuit_open_s)
+    app.state.view_cache = ViewCache(
+        settings.view_cache_entries,
+        settings.view_cache_ttl_s,
+        follow_grace_s=settings.view_cache_grace_s,
+    )
     install_error_handlers(app)
     app.add_middleware(Edge, settings=settings, verifier=app.state.token_verifier)
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from tandem_gateway.breaker import Breakers
+from tandem_gateway.invalidation import invalidate_for_write
 from tandem_gateway.routing import owner_of
 from tandem_gateway.upstream import (
     UPSTREAM_CALLS,
@@ -134,5 +135,8 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
         breakers.failed(service)
     else:
         breakers.succeeded(service)
+    if request.method != "GET" and upstream.status < 400:
+        # Before the answer leaves: the writer's next 360 through this gateway shows the write.
+        invalidate_for_write(request.app.state.view_cache, path, body, upstream.body)
     out_headers = {k: v for k, v in upstream.headers if k in FORWARDED_RESPONSE_HEADERS}
     return Response(content=upstream.body, status_code=upstream.status, headers=out_headers)

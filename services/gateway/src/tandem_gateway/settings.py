@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tandem_kit.settings import AuthSettings
+from tandem_kit.settings import AuthSettings, KafkaSettings
 
 
 class GatewaySettings(BaseSettings):
@@ -61,9 +61,22 @@ class GatewaySettings(BaseSettings):
     openapi_fetch_timeout_s: float = Field(
         default=10.0, gt=0, le=60, description="timeout fetching a service's /openapi.json"
     )
+    # Customer 360 answers kept while no event says the customer changed (tandem_gateway.viewcache).
+    view_cache_entries: int = Field(
+        default=10_000, ge=0, le=1_000_000, description="customer 360 answers kept; 0: no cache"
+    )
+    view_cache_ttl_s: float = Field(
+        default=30.0, gt=0, le=3600, description="the longest a kept customer 360 answer is served"
+    )
+    view_cache_grace_s: float = Field(
+        default=2.0, gt=0, le=60,
+        description="kept answers are served only while the broker answered within this",
+    )  # fmt: skip
     log_level: str = "INFO"
     log_json: bool = True
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    # The broker the view cache's invalidation listener reads (KAFKA_* as for the services).
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     @model_validator(mode="after")
     def _sane_auth(self) -> GatewaySettings:

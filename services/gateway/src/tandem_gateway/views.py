@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from tandem_gateway import aggregate
 from tandem_gateway.aggregate import Budget, Bundle, Gathered, MissingPart, Part, Read
 from tandem_gateway.trace import TraceLine, compose_lines
 from tandem_gateway.upstream import identity_headers
+from tandem_gateway.viewcache import VIEW_CACHE, ViewCache
 from tandem_kit.auth import CurrentPrincipal
 from tandem_kit.permissions import require
 
@@ -164,10 +165,35 @@ def dashboard_parts() -> list[Part]:
 )
 async def customer_360(
     customer_id: Annotated[uuid.UUID, Path()], request: Request, principal: CurrentPrincipal
-) -> Customer360:
+) -> Response:
+    """Served from the gateway's view cache while no event or write says the customer changed
+    (header ``X-Cache: hit``, ``Age`` in seconds; ``elapsed_ms`` is then the composition's);
+    ``Cache-Control: no-cache`` composes it afresh."""
     recent = request.app.state.settings.aggregate_recent_limit
+    cache: ViewCache = request.app.state.view_cache
+    # What a caller sees is the services' decision: one answer per subject and roles.
+    key = ("customer_360", customer_id, recent, principal.subject, tuple(sorted(principal.roles)))
+    if not cache.usable:
+        outcome = "off"
+    elif "no-cache" in request.headers.get("cache-control", "").lower():
+        outcome = "bypass"
+    elif (hit := cache.lookup(key)) is not None:
+        VIEW_CACHE.labels("customer_360", "hit").inc()
+        return Response(
+            hit.body,
+            media_type="application/json",
+            headers={"X-Cache": "hit", "Age": str(int(hit.age_s))},
+        )
+    else:
+        outcome = "miss"
+    VIEW_CACHE.labels("customer_360", outcome).inc()
+    ticket = cache.ticket()
     g = await _gather(request, principal, "customer_360", customer_parts(str(customer_id), recent))
-    return Customer360(customer_id=customer_id, **g.parts, **_partial(g))
+    view = Customer360(customer_id=customer_id, **g.parts, **_partial(g))
+    body = view.model_dump_json().encode()
+    if view.complete:
+        cache.store(key, customer_id, ticket, body)
+    return Response(body, media_type="application/json", headers={"X-Cache": outcome})
 
 
 @router.get(

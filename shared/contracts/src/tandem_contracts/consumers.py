@@ -82,6 +82,43 @@ GROUPS: tuple[ConsumerGroup, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class TopicReader:
+    """A reader without a consumer group: every instance reads every record from where the
+    topics end when it starts, and keeps no offsets (deployment grants it Read only)."""
+
+    name: str
+    service: str  # the deployable that reads
+    topics: tuple[Topic, ...]
+    description: str = ""
+
+
+READERS: tuple[TopicReader, ...] = (
+    TopicReader(
+        "gateway.view-cache",
+        "gateway",
+        (
+            customer.CUSTOMERS,
+            customer.CONTACTS,
+            customer.ACTIVITIES,
+            customer.TICKETS,
+            customer.VALUES,
+            sales.ORDERS,
+            sales.OPPORTUNITIES,
+        ),
+        "every event that changes a part of a customer 360 drops the 360s the gateway kept "
+        "for the customers it names",
+    ),
+)
+
+
+def reader(name: str) -> TopicReader:
+    for r in READERS:
+        if r.name == name:
+            return r
+    raise KeyError(f"topic reader {name} is not declared in tandem_contracts.consumers")
+
+
 def group(group_id: str) -> ConsumerGroup:
     for g in GROUPS:
         if g.group_id == group_id:
@@ -89,4 +126,14 @@ def group(group_id: str) -> ConsumerGroup:
     raise KeyError(f"consumer group {group_id} is not declared in tandem_contracts.consumers")
 
 
-__all__ = ["GROUPS", "ConsumerGroup", "group", "procurement", "sales", "supplier"]
+__all__ = [
+    "GROUPS",
+    "READERS",
+    "ConsumerGroup",
+    "TopicReader",
+    "group",
+    "procurement",
+    "reader",
+    "sales",
+    "supplier",
+]

@@ -12,7 +12,7 @@ import shlex
 from collections import defaultdict
 
 from tandem_contracts import REGISTRY
-from tandem_contracts.consumers import GROUPS
+from tandem_contracts.consumers import GROUPS, READERS
 from tandem_dev.manifests.common import PART_OF, SERVICES, app_name
 
 STRIMZI_API = "kafka.strimzi.io/v1beta2"
@@ -74,21 +74,29 @@ def service_acls(service: str) -> list[dict]:
     return acls
 
 
+def reader_acls(deployable: str) -> list[dict]:
+    """Readers without a consumer group (the gateway's view cache): Read on their topics."""
+    topics = sorted({t.name for r in READERS if r.service == deployable for t in r.topics})
+    return [_acl("topic", name, ["Read", "Describe"]) for name in topics]
+
+
 def users(values: dict) -> list[dict]:
     kafka = values["kafka"]
     mechanism = kafka["saslMechanism"]
     if mechanism != "SCRAM-SHA-512":
         raise ValueError("Strimzi KafkaUser passwords are SCRAM-SHA-512: set "
                          "kafka.saslMechanism to SCRAM-SHA-512")
+    acls = {service: service_acls(service) for service in SERVICES}
+    acls["gateway"] = reader_acls("gateway")
     return [{
         "apiVersion": STRIMZI_API, "kind": "KafkaUser",
-        "metadata": {"name": app_name(service),
+        "metadata": {"name": app_name(name),
                      "labels": {"strimzi.io/cluster": kafka["cluster"],
                                 "app.kubernetes.io/part-of": PART_OF,
-                                "app.kubernetes.io/name": app_name(service)}},
+                                "app.kubernetes.io/name": app_name(name)}},
         "spec": {"authentication": {"type": "scram-sha-512"},
-                 "authorization": {"type": "simple", "acls": service_acls(service)}},
-    } for service in SERVICES]
+                 "authorization": {"type": "simple", "acls": granted}},
+    } for name, granted in acls.items()]
 
 
 def compose_script(values: dict) -> str:

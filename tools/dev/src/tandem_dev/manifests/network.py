@@ -84,6 +84,8 @@ def gateway_policies(values: dict) -> list[dict]:
                     "ports": [_port(values["services"][s]["port"])]} for s in SERVICES]
     # Clients reach the gateway through an ingress controller or a load balancer.
     ingress = [{"ports": [_port(port)]}]
+    # Kafka: the view cache's invalidation listener (tandem_contracts.consumers.READERS).
     return [_policy(app_name("gateway"), selector("gateway", "gateway"), ingress,
-                    [*to_services, *_identity_provider_egress(values)], "gateway")]
+                    [*to_services, _kafka_egress(values), *_identity_provider_egress(values)],
+                    "gateway")]
 

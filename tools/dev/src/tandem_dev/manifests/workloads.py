@@ -220,12 +220,17 @@ def gateway_resources(values: dict) -> dict[str, list[dict]]:
               "metadata": {"name": name, "labels": {"app.kubernetes.io/name": name,
                                                     "app.kubernetes.io/part-of": PART_OF}},
               "data": data}
+    # The view cache's invalidation listener reads the events that change a customer 360.
+    kafka_env = [{"name": "KAFKA_SASL_USERNAME", "value": name},
+                 _secret_env("KAFKA_SASL_PASSWORD", name, "password")]
+    if not values["kafka"]["securityProtocol"].startswith("SASL"):
+        kafka_env = []
     body = {"envFrom": [{"configMapRef": {"name": COMMON_CONFIG}},
                         {"configMapRef": {"name": name}}],
-            "env": _auth_env(values), "resources": gw["resources"],
+            "env": kafka_env + _auth_env(values), "resources": gw["resources"],
             "ports": [{"name": "http", "containerPort": gw["port"], "protocol": "TCP"}],
             **_probes("http")}
-    pod = _pod(values, "gateway", "gateway", body, kafka=False,
+    pod = _pod(values, "gateway", "gateway", body, kafka=True,
                config_hash=_config_hash(data, common_config(values)["data"]))
     deployment = _deployment("gateway", "gateway", pod, gw)
     http = {"apiVersion": "v1", "kind": "Service",

@@ -1,0 +1,173 @@
+"""What drops answers from the view cache: the events that change a 360, and writes made here.
+
+``InvalidationListener`` reads, without a consumer group (every gateway reads every event),
+from the end of each topic whose events change a part of a customer 360, and drops the
+customers an event names (``customer_id``, and ``merged_into`` of a merge). An event it cannot
+read drops every answer. It tells the cache it is following the events only while the broker
+answers its fetches; otherwise the cache serves nothing (see ``tandem_gateway.viewcache``).
+
+``invalidate_for_write`` drops, after a successful write through this gateway, the customers
+the write names: the path (``customers/{id}/...``), the request's ``customer_id`` and the
+answer's ``customer_id`` (or the customer's own id). A write to a resource of a 360 that names
+no customer (an import, a merge) drops every answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from tandem_contracts.consumers import reader
+from tandem_contracts.topics import Topic
+from tandem_gateway.viewcache import ViewCache
+from tandem_kit.kafka import IdleFetchWait, client_options
+from tandem_kit.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+# Every topic whose events change a part of a customer 360 (declared with the contracts, so
+# that deployment grants the gateway exactly these).
+VIEW_TOPICS: tuple[Topic, ...] = reader("gateway.view-cache").topics
+# Resources whose writes can change a customer 360 (first path segment under /api/v1).
+VIEW_RESOURCES = frozenset(
+    {"customers", "contacts", "activities", "tickets", "opportunities", "orders", "quotes"}
+)
+ID_FIELDS = ("customer_id", "merged_into")
+
+
+def customers_named(document: object) -> list[str] | None:
+    """The customer ids a JSON object names at its top level; None when it is no object."""
+    if not isinstance(document, dict):
+        return None
+    return [str(v) for f in ID_FIELDS if isinstance(v := document.get(f), str) and _is_uuid(v)]
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json(body: bytes) -> object:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def invalidate_for_write(
+    cache: ViewCache, path: str, request_body: bytes, response_body: bytes
+) -> None:
+    """After a successful write to ``/api/v1/{path}``: drop the answers it may have changed."""
+    parts = path.split("/")
+    if parts[0] not in VIEW_RESOURCES or not cache.enabled:
+        return
+    named: list[str] = []
+    if parts[0] == "customers":
+        if len(parts) < 2 or not _is_uuid(parts[1]) or (len(parts) > 2 and parts[2] == "merge"):
+            cache.invalidate_all()  # a new customer has no answer; imports and merges: all
+            return
+        named.append(parts[1])
+    answer = _json(response_body)
+    for document in (_json(request_body), answer):
+        named += customers_named(document) or []
+    if parts[0] == "customers" and isinstance(answer, dict) and isinstance(answer.get("id"), str):
+        named.append(answer["id"])
+    if named:
+        cache.invalidate(dict.fromkeys(named))
+    else:
+        cache.invalidate_all()
+
+
+class InvalidationListener:
+    """Follows ``topics`` from their end and drops what their events name, until cancelled."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        cache: ViewCache,
+        topics: Iterable[Topic] = VIEW_TOPICS,
+        *,
+        client_id: str = "gateway-view-cache",
+    ) -> None:
+        self.kafka = kafka
+        self.cache = cache
+        self.topics = [t.name for t in topics]
+        self.client_id = client_id
+        self.applied = 0  # events applied since start (tests and diagnostics)
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                **client_options(self.kafka, self.client_id),
+                enable_auto_commit=False,
+                auto_offset_reset="latest",
+                fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
+            )
+            try:
+                await consumer.start()
+                partitions = await self._assign(consumer)
+                await self._follow(consumer, partitions)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker went away, a topic is missing...
+                log.warning(
+                    "view cache: not following events; every 360 is composed afresh",
+                    extra={"error": repr(exc), "retry_in_s": backoff},
+                )
+            finally:
+                self.cache.unfollowed()
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        await consumer._client.force_metadata_update()
+        partitions: list[TopicPartition] = []
+        for topic in self.topics:
+            found = consumer.partitions_for_topic(topic)
+            if not found:
+                raise LookupError(f"topic {topic} is not there (yet)")
+            partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        consumer.assign(partitions)
+        await consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await consumer.position(tp)  # from here on: what happened before is not cached
+        return partitions
+
+    async def _follow(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        idle = IdleFetchWait(consumer, self.kafka)
+        grace_ms = self.cache.follow_grace_s * 1000
+        while True:
+            batches = await consumer.getmany(*partitions, timeout_ms=200)
+            found = False
+            for records in batches.values():
+                for record in records:
+                    found = True
+                    self._apply(record.value)
+            idle.polled(found)
+            now_ms = time.time() * 1000
+            heard = [consumer.last_poll_timestamp(tp) for tp in partitions]
+            if all(ts is not None and now_ms - ts <= grace_ms for ts in heard):
+                self.cache.followed()  # every event fetched so far is applied
+
+    def _apply(self, value: bytes | None) -> None:
+        self.applied += 1
+        named = customers_named(_json(value or b""))
+        if named:
+            self.cache.invalidate(named)
+        else:
+            self.cache.invalidate_all()  # unreadable or naming nobody: it may concern anyone
