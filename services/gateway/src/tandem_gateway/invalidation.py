@@ -99,9 +99,18 @@ class InvalidationListener:
         cache: ViewCache,
         topics: Iterable[Topic] = VIEW_TOPICS,
         *,
+        fetch_wait_ms: int | None = None,
         client_id: str = "gateway-view-cache",
     ) -> None:
-        self.kafka = kafka
+        # An event may drop a 360 a little later than the services' own hops take: a longer
+        # fetch wait than theirs keeps this reader (of every order, in every replica) from
+        # asking the broker a hundred times a second (the embedded broker holds every fetch
+        # for the whole wait, so a wait is also what an event may be late by).
+        wait = fetch_wait_ms or kafka.fetch_max_wait_ms
+        self.kafka = kafka.model_copy(
+            update={"fetch_max_wait_ms": wait,
+                    "fetch_idle_max_wait_ms": max(wait, kafka.fetch_idle_max_wait_ms)}
+        )  # fmt: skip
         self.cache = cache
         self.topics = [t.name for t in topics]
         self.client_id = client_id

@@ -68,6 +68,10 @@ class GatewaySettings(BaseSettings):
     view_cache_ttl_s: float = Field(
         default=30.0, gt=0, le=3600, description="the longest a kept customer 360 answer is served"
     )
+    view_cache_fetch_wait_ms: int = Field(
+        default=50, ge=1, le=5000,
+        description="the view cache listener's fetch wait: how late an event may drop a 360",
+    )  # fmt: skip
     view_cache_grace_s: float = Field(
         default=2.0, gt=0, le=60,
         description="kept answers are served only while the broker answered within this",
