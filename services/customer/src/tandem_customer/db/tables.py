@@ -219,6 +219,8 @@ customer_values = Table(
     Column("last_order_at", UTCDateTime, nullable=True),
     Column("tier", String(20), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Counts the changes of this value (the version of CustomerValueChanged); 1 once stored.
+    Column("version", Integer, nullable=False, server_default="0"),
 )
 
 # CSV lead imports: progress and per-row errors survive the request that started them.
