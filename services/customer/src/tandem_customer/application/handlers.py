@@ -133,4 +133,6 @@ async def merge_customers(cmd: MergeCustomers, uow: CustomerUnitOfWork) -> Custo
     await uow.campaigns.repoint_members(source.id, survivor.id)
     await uow.values.repoint_orders(source.id, survivor.id)
     await recompute_value(uow, survivor.id)
+    if await uow.values.has_value(source.id):  # its orders left it: its value falls to none
+        await recompute_value(uow, source.id)
     return source

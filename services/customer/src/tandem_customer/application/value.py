@@ -9,7 +9,7 @@ from decimal import Decimal
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.db.values import CountedOrder
 from tandem_customer.domain.model import takes_tier
-from tandem_customer.domain.value import COUNTED_STATUSES, in_currency
+from tandem_customer.domain.value import COUNTED_STATUSES, CustomerValue, in_currency
 
 
 async def resolve_customer(
@@ -84,11 +84,14 @@ def _counts_the_same(known: CountedOrder | None, status: str, revenue: Decimal |
 
 
 async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> None:
-    """Totals from the counted orders; the customer's tier follows (published if it changes)."""
+    """Totals from the counted orders, published (CustomerValueChanged) when they or the tier
+    differ from the stored ones; the customer's tier follows (published if it changes)."""
     rules = uow.rules
     facts = await uow.values.facts(customer_id, rules.currency)
     tier = rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
-    await uow.values.store(customer_id, facts, tier)
+    version = await uow.values.store(customer_id, facts, tier)
+    if version is not None:
+        uow.track(CustomerValue.changed(customer_id, version, facts, tier))
     # The customer is loaded (for update) only when its tier changes; the row is locked either way.
     held = await uow.customers.tier_and_status(customer_id, for_update=True)
     if held is not None and takes_tier(held[1], held[0], tier):

@@ -5,9 +5,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, literal_column, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tandem_customer.db import paging
@@ -67,8 +80,6 @@ _HAS_VALUE = select(_v.customer_id).where(_v.customer_id == bindparam("customer_
 _INSERT_ORDER = insert(order_values)
 # SET follows the keys bound (the key itself is not a column, so it is never set).
 _UPDATE_ORDER = update(order_values).where(_o.order_id == bindparam("key"))
-_INSERT_VALUE = insert(customer_values)
-_UPDATE_VALUE = update(customer_values).where(_v.customer_id == bindparam("key"))
 # One row per customer: its counted orders' number, latest time and revenues. The revenues come
 # as one text (summed here, not in SQL: SQLite keeps money as text and would sum floats).
 _FACTS = select(
@@ -80,6 +91,32 @@ _FACTS = select(
     # The states written into the SQL text: no list to expand into parameters on every run.
     _o.status.in_([literal_column(f"'{s}'") for s in sorted(COUNTED_STATUSES)]),
 )
+
+# What a change of the value is (updated_at and the derived revenue_cents follow these).
+_COMPARED = ("lifetime_revenue", "currency", "order_count", "last_order_at", "tier")
+# The scale of the revenue column: bound at it, the same amount is the same text on SQLite.
+_SCALE = Decimal("0.0001")
+
+
+@cache
+def _store_value(dialect: str) -> Any:
+    """The dialect's INSERT .. ON CONFLICT DO UPDATE that writes a customer's value only where
+    it differs from the stored one, counting the change: RETURNING the new version, or no row
+    when nothing changed. One statement, as the plain UPDATE it replaces: no read to compare."""
+    upsert = (
+        sqlite.insert(customer_values)
+        if dialect == "sqlite"
+        else postgresql.insert(customer_values)
+    )
+    new = upsert.excluded
+    return upsert.on_conflict_do_update(
+        index_elements=[_v.customer_id],
+        set_={
+            **{name: new[name] for name in (*_COMPARED, "revenue_cents", "updated_at")},
+            "version": _v.version + 1,
+        },
+        where=or_(*(_v[name].is_distinct_from(new[name]) for name in _COMPARED)),
+    ).returning(_v.version)
 
 
 class ValueRepository:
@@ -128,19 +165,32 @@ class ValueRepository:
             last_order_at=row.last_order_at,
         )
 
-    async def store(self, customer_id: uuid.UUID, facts: ValueFacts, tier: str) -> None:
+    async def store(self, customer_id: uuid.UUID, facts: ValueFacts, tier: str) -> int | None:
+        """Store a customer's value if it changed (a first value does): its new version, else
+        None.
+
+        The version (of CustomerValueChanged) is a counter in the value row, raised by the
+        statement that writes the change while it holds that row's lock: it grows by one with
+        every change of this customer's value, in commit order, outlives restarts and
+        redeliveries, and costs no read. The customer's own version would not do (a value
+        change must not move it, nor the customer's If-Match), nor would a clock (workers'
+        clocks differ).
+        """
+        revenue = facts.lifetime_revenue.quantize(_SCALE)
         values = {
-            "lifetime_revenue": facts.lifetime_revenue,
-            "revenue_cents": cents(facts.lifetime_revenue),
+            "customer_id": customer_id,
+            "lifetime_revenue": revenue,
+            "revenue_cents": cents(revenue),
             "currency": facts.currency,
             "order_count": facts.order_count,
             "last_order_at": facts.last_order_at,
             "tier": tier,
             "updated_at": utcnow(),
+            "version": 1,
         }
-        done = await self.session.execute(_UPDATE_VALUE, {"key": customer_id, **values})
-        if done.rowcount == 0:  # type: ignore[attr-defined]
-            await self.session.execute(_INSERT_VALUE, {"customer_id": customer_id, **values})
+        statement = _store_value(self.session.bind.dialect.name)
+        version: int | None = await self.session.scalar(statement, values)
+        return version
 
     async def get(self, customer_id: uuid.UUID) -> dict[str, Any] | None:
         row = (

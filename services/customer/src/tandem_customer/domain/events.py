@@ -56,6 +56,13 @@ class CustomerTierChanged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CustomerValueChanged(DomainEvent):
+    """The stored value differs from what was stored before (or is the first one)."""
+
+    customer_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class ContactChanged(DomainEvent):
     contact_id: uuid.UUID
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+
+from tandem_customer.domain.events import CustomerValueChanged, ValueFacts
+from tandem_kit.aggregate import EventSource
 
 # Orders in these states count towards lifetime revenue; a cancelled one does not.
 COUNTED_STATUSES = frozenset({"confirmed", "fulfilled", "closed"})
@@ -48,3 +52,26 @@ def in_currency(
         return amount
     rate = rates.get(currency)
     return None if rate is None else (amount * rate).quantize(Decimal("0.0001"))
+
+
+@dataclass(eq=False)
+class CustomerValue(EventSource):
+    """A customer's value as just stored, ``version`` being the number of its changes so far.
+
+    Whether it changed is decided where it is stored (the row compares itself in the write that
+    replaces it), so a value is built here only once it has changed, and raises its event.
+    """
+
+    id: uuid.UUID  # the customer's
+    version: int
+    facts: ValueFacts
+    tier: str
+
+    @classmethod
+    def changed(
+        cls, customer_id: uuid.UUID, version: int, facts: ValueFacts, tier: str
+    ) -> CustomerValue:
+        """A value just stored with a difference, announcing it (CustomerValueChanged)."""
+        value = cls(customer_id, version, facts, tier)
+        value._events.append(CustomerValueChanged(customer_id))
+        return value

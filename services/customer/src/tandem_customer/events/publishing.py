@@ -14,6 +14,7 @@ from tandem_customer.domain.leads import Lead
 from tandem_customer.domain.model import Customer
 from tandem_customer.domain.segments import Campaign, Segment
 from tandem_customer.domain.tickets import Ticket
+from tandem_customer.domain.value import CustomerValue
 
 
 def snapshot(customer: Customer) -> dict[str, Any]:
@@ -149,6 +150,16 @@ def _other(aggregate: Any, event: Any) -> tuple[Topic, contract.Event]:
             completed_at=a.completed_at,
             contact_id=a.contact_id,
             author=a.author,
+        )
+    if isinstance(a, CustomerValue) and isinstance(event, events.CustomerValueChanged):
+        v = a.facts
+        return contract.VALUES, contract.CustomerValueChanged(
+            customer_id=a.id,
+            version=a.version,
+            lifetime_revenue=Money(amount=v.lifetime_revenue, currency=v.currency),
+            order_count=v.order_count,
+            last_order_at=v.last_order_at,
+            tier=a.tier,
         )
     if isinstance(a, Segment) and isinstance(event, events.SegmentChanged):
         return contract.SEGMENTS, contract.SegmentChanged(
