@@ -54,7 +54,6 @@ class Traces:
 
     def __init__(self) -> None:
         self.lines: dict[str, Trace] = {}
-        self.drafts: set[str] = set()  # lines whose draft the join has passed on
 
     def expect(self, line_id: str) -> Trace:
         return self.lines.setdefault(line_id, Trace())
@@ -70,8 +69,6 @@ class Traces:
             record = _json(value)
             if record.get("order_status") == "confirmed":
                 self._first(record.get("line_id"), "demand", stamp)
-            elif record.get("order_status") == "draft":
-                self.drafts.add(str(record.get("line_id")))
         elif topic == own.REQUISITIONS.name and attrs.get("ce_type") == REQUISITION_TYPE:
             recorded = _time(attrs.get("ce_time"))
             for line in _json(value).get("lines") or []:

@@ -44,10 +44,12 @@ from bench.procs import CpuMeter
 from bench.report import Figure, Target
 from bench.stats import LatencyRun, Spread, percentile
 from tandem_contracts import procurement as own
+from tandem_contracts import sales
 from tandem_kit.kafka import make_producer
 from tandem_kit.settings import KafkaSettings
 
 DEMAND_GROUP = "procurement.demand"
+JOIN_GROUP = "procurement-demand-join"  # the demand join's Faust app id (its consumer group)
 DRAFT_SECONDS = 30.0
 
 
@@ -125,17 +127,17 @@ class Pipeline:
         else:
             acks = [await publish(self.producer, o, confirmed=False) for o in orders]
             await asyncio.gather(*acks)
-        lines = {str(o.line_id) for o in orders}
-        for line in lines:
-            self.traces.expect(line)
-        if not await _until(lambda: lines <= self.traces.drafts, DRAFT_SECONDS):
-            self.ctx.progress(f"pipeline: {len(lines - self.traces.drafts)} drafts not yet "
-                              f"through the join after {DRAFT_SECONDS:.0f}s")
-        # Each run starts from an idle pipeline: procurement has read everything before it
-        # (the drafts' demand, and whatever an earlier run left queued).
-        for topic in (own.ORDER_DEMAND.name, own.DEMAND.name):
-            if not await wait_caught_up(self.kafka, topic, [DEMAND_GROUP], DRAFT_SECONDS):
-                self.ctx.progress(f"pipeline: procurement is still behind on {topic}")
+        for order in orders:
+            self.traces.expect(str(order.line_id))
+        # Each run starts from an idle pipeline: the join has read the drafts (a draft states
+        # no demand: it passes the join without an output) and procurement everything before
+        # (whatever an earlier run left queued).
+        waits = [(sales.ORDERS.name, JOIN_GROUP)] + [
+            (topic, DEMAND_GROUP) for topic in (own.ORDER_DEMAND.name, own.DEMAND.name)
+        ]
+        for topic, group in waits:
+            if not await wait_caught_up(self.kafka, topic, [group], DRAFT_SECONDS):
+                self.ctx.progress(f"pipeline: {group} is still behind on {topic}")
 
     async def confirm(self, order: Order) -> None:
         trace = self.traces.lines[str(order.line_id)]

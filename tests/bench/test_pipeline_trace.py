@@ -46,13 +46,12 @@ def test_a_confirmed_line_is_traced_through_every_hop_and_its_latency_is_seen_mi
     }
 
 
-def test_drafts_are_counted_apart_and_unknown_lines_are_ignored():
+def test_only_a_confirmed_line_times_the_demand_hop_and_unknown_lines_are_ignored():
     line, stranger = str(uuid.uuid4()), str(uuid.uuid4())
     traces = Traces()
     traces.expect(line)
-    traces.observe(own.ORDER_DEMAND.name, *_line_demand(line, "draft"), 1_000, 0)
+    traces.observe(own.ORDER_DEMAND.name, *_line_demand(line, "cancelled"), 1_000, 0)
     traces.observe(own.REQUISITIONS.name, *_requisition(stranger, datetime.now(UTC)), 2_000, 2.0)
-    assert traces.drafts == {line}
     assert traces.lines[line].demand is None and stranger not in traces.lines
     assert traces.latencies([line]) == []
 

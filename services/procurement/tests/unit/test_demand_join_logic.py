@@ -365,3 +365,18 @@ def test_a_sku_state_has_one_version_however_the_sku_side_batches_its_packs():
             for sku in join._totals
             if (t := join.totals(sku)) and (t.ordered, t.covered) != (0, 0)
         }
+
+
+def test_a_draft_states_no_demand_and_keeps_only_its_version():
+    draft = snapshot(O1, 1, "draft", [(L1, "A", "10")])
+    records, entry = order_records(draft, None)
+    assert records == [] and entry == {"v": 1, "lines": {}}
+    assert order_records(draft, entry) == ([], None)  # redelivered: nothing to send or write
+    confirmed = snapshot(O1, 2, "confirmed", [(L1, "A", "10")])
+    records, entry = order_records(confirmed, entry)
+    assert [(sku, r["open"]) for sku, r in records] == [("A", "10")]
+    assert order_records(draft, entry) == ([], None)  # the draft again, late: stale
+    # Cancelled unconfirmed: nothing; cancelled once open: its lines go back to zero.
+    assert order_records(snapshot(O2, 2, "cancelled", [(L3, "A", "5")]), None)[0] == []
+    cancelled, _ = order_records(snapshot(O1, 3, "cancelled", [(L1, "A", "10")]), entry)
+    assert [(sku, r["open"]) for sku, r in cancelled] == [("A", "0")]

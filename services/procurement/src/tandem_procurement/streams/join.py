@@ -64,15 +64,24 @@ def order_records(order: Any, known: dict | None) -> tuple[list[tuple[str, dict]
     """Records per SKU for one order snapshot, and the order table's new entry.
 
     ``known`` is the order table's entry ({"v": version, "lines": {line_id: [sku, ...]}} with
-    every line the order ever had and every SKU each was ever on). A stale version yields
-    nothing; the same version is re-emitted in full, removed lines and lines moved away from a
-    SKU included (both readers drop duplicates): the entry reaches the changelog before the
-    records leave, so a crash between the two steps must find them again from the entry.
+    every line the order ever had and every SKU each was ever on, since it was first open). A
+    version that is not open, of an order none of whose lines was ever stated, yields nothing
+    (no demand, no line to zero) and keeps only its version. A stale version yields nothing;
+    the same version is
+    re-emitted in full, removed lines and lines moved away from a SKU included (both readers
+    drop duplicates): the entry reaches the changelog before the records leave, so a crash
+    between the two steps must find them again from the entry.
     A record with ``"moved": True`` zeroes a line on a SKU it has left; the line itself lives on.
     """
     if known is not None and order.version < known["v"]:
         return [], None
     open_order = order.status in OPEN_STATUSES
+    if not open_order and not (known or {}).get("lines"):
+        # Not open, and no line of it ever stated (a draft, an order cancelled unconfirmed):
+        # no demand to state and no line to zero, so nothing is sent (most orders pass as
+        # drafts first). Only its version is kept: an older version arriving later is stale.
+        newer = known is None or order.version > known["v"]
+        return [], ({"v": order.version, "lines": {}} if newer else None)
     records: list[tuple[str, dict]] = []
     current: dict[str, str] = {}
     order_id = str(order.order_id)
