@@ -49,6 +49,7 @@ from tandem_kit.kafka import make_producer
 from tandem_kit.settings import KafkaSettings
 
 DEMAND_GROUP = "procurement.demand"
+NET_DEMAND_GROUP = "procurement.net-demand"
 JOIN_GROUP = "procurement-demand-join"  # the demand join's Faust app id (its consumer group)
 DRAFT_SECONDS = 30.0
 
@@ -132,8 +133,10 @@ class Pipeline:
         # Each run starts from an idle pipeline: the join has read the drafts (a draft states
         # no demand: it passes the join without an output) and procurement everything before
         # (whatever an earlier run left queued).
-        waits = [(sales.ORDERS.name, JOIN_GROUP)] + [
-            (topic, DEMAND_GROUP) for topic in (own.ORDER_DEMAND.name, own.DEMAND.name)
+        waits = [
+            (sales.ORDERS.name, JOIN_GROUP),
+            (own.ORDER_DEMAND.name, DEMAND_GROUP),
+            (own.DEMAND.name, NET_DEMAND_GROUP),
         ]
         for topic, group in waits:
             if not await wait_caught_up(self.kafka, topic, [group], DRAFT_SECONDS):

@@ -28,6 +28,7 @@ create procurement.purchase-orders.v1 6 --config retention.ms=604800000 --config
 create procurement.requisitions.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete
 create procurement-demand-join.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 create procurement.demand.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
+create procurement.net-demand.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 create procurement.supplier-read-model.dlq 1 --config retention.ms=2592000000 --config cleanup.policy=delete
 # tandem-sales
 create sales.opportunities.v1 6 --config retention.ms=604800000 --config cleanup.policy=delete

@@ -239,6 +239,39 @@ def test_only_an_event_as_new_by_the_subscriber_s_rule_supersedes(kafka_settings
     assert plain._superseded(records, decoded) == set()
 
 
+async def test_a_consumer_may_wait_longer_per_fetch_than_the_service(
+    engine, sessions, kafka_settings
+):
+    """A view's consumer asks the broker less often; the service's setting is left alone."""
+    topic = make_topic()
+    await ensure_topics(kafka_settings, [topic])
+    settings = ServiceSettings(kafka=kafka_settings)
+    slow = EventConsumer(
+        settings=settings,
+        group_id=unique("test-group"),
+        subscriptions=[Subscription(topic, {CustomerCreated: _record_effect})],
+        uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+        fetch_wait_ms=150,
+    )
+    assert slow.kafka.fetch_max_wait_ms == 150 and slow.kafka.fetch_idle_max_wait_ms >= 150
+    assert settings.kafka.fetch_max_wait_ms == kafka_settings.fetch_max_wait_ms
+    stop = asyncio.Event()
+    task = asyncio.create_task(slow.run(stop))
+    try:
+        await asyncio.wait_for(slow.ready.wait(), 30)
+        assert slow._consumer._fetcher._fetch_max_wait_ms >= 150  # idle polls may raise it
+        event = customer_created("slow")
+        await _produce(
+            kafka_settings.bootstrap_servers,
+            topic.name,
+            [(event.subject.encode(), event.headers(), event.value())],
+        )
+        await eventually(lambda: _count_is(engine, 1), timeout=20)
+    finally:
+        stop.set()
+        await task
+
+
 async def test_twins_applying_the_same_event_at_once_apply_it_once(
     engine, sessions, kafka_settings
 ):

@@ -132,7 +132,9 @@ class InvalidationListener:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker went away, a topic is missing...
-                log.warning(
+                # A topic not there yet is the usual start (the services create them).
+                log.log(
+                    logging.INFO if isinstance(exc, LookupError) else logging.WARNING,
                     "view cache: not following events; every 360 is composed afresh",
                     extra={"error": repr(exc), "retry_in_s": backoff},
                 )

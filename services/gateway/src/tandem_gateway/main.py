@@ -98,6 +98,7 @@ def create_app(
     app.state.view_cache = ViewCache(
         settings.view_cache_entries,
         settings.view_cache_ttl_s,
+        max_bytes=settings.view_cache_max_mb * 1024 * 1024,
         follow_grace_s=settings.view_cache_grace_s,
     )
     install_error_handlers(app)

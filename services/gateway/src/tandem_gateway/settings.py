@@ -65,6 +65,9 @@ class GatewaySettings(BaseSettings):
     view_cache_entries: int = Field(
         default=10_000, ge=0, le=1_000_000, description="customer 360 answers kept; 0: no cache"
     )
+    view_cache_max_mb: int = Field(
+        default=64, ge=1, le=16_384, description="memory the kept customer 360 answers may take"
+    )
     view_cache_ttl_s: float = Field(
         default=30.0, gt=0, le=3600, description="the longest a kept customer 360 answer is served"
     )

@@ -17,8 +17,8 @@ services decide what a caller sees), and drops it as soon as the customer may ha
   is composed afresh (and nothing kept from before is served again).
 - **A race-free store.** A composition that started before an invalidation of its customer is
   not kept (``ticket``/``store``): it may hold what was just changed.
-- **Bounded.** At most ``max_entries`` answers (least recently used go first), each for at most
-  ``ttl_s``: the longest a change that announces itself by no event (none should) can stay
+- **Bounded.** At most ``max_entries`` answers and ``max_bytes`` of them (least recently used
+  go first), each for at most ``ttl_s``: the longest a change that announces itself by no event (none should) can stay
   hidden. ``Cache-Control: no-cache`` on a request skips the cache for that request.
 """
 
@@ -61,11 +61,14 @@ class ViewCache:
         max_entries: int,
         ttl_s: float,
         *,
+        max_bytes: int = 64 * 1024 * 1024,
         follow_grace_s: float = 2.0,
         max_tracked: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the bodies kept, in all
         self.ttl_s = ttl_s
         self.follow_grace_s = follow_grace_s
         self._max_tracked = max_tracked
@@ -116,7 +119,9 @@ class ViewCache:
             self._invalidated[key] = self._counter
             self._invalidated.move_to_end(key)
             for entry in self._by_customer.pop(key, ()):
-                self._entries.pop(entry, None)
+                dropped = self._entries.pop(entry, None)
+                if dropped is not None:
+                    self.bytes -= len(dropped[1])
         while len(self._invalidated) > self._max_tracked:
             # Forgetting when a customer was invalidated could let a composition that started
             # before it be kept: everything in flight is refused instead (rare: a bound).
@@ -128,6 +133,7 @@ class ViewCache:
         self._entries.clear()
         self._by_customer.clear()
         self._invalidated.clear()
+        self.bytes = 0
 
     # -- the reader's side --------------------------------------------------------------------
 
@@ -154,18 +160,21 @@ class ViewCache:
         customer = str(customer)
         if not self.usable or ticket.generation != self._generation:
             return False
-        if self._invalidated.get(customer, -1) > ticket.counter:
+        if self._invalidated.get(customer, -1) > ticket.counter or len(body) > self.max_bytes:
             return False
+        self._drop(key, customer)  # an answer kept before for the same key: replaced
         self._entries[key] = (customer, body, self._clock())
-        self._entries.move_to_end(key)
+        self.bytes += len(body)
         self._by_customer.setdefault(customer, set()).add(key)
-        while len(self._entries) > self.max_entries:
-            old_key, (old_customer, _, _) = self._entries.popitem(last=False)
-            self._unindex(old_key, old_customer)
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            old_key, (old_customer, _, _) = next(iter(self._entries.items()))
+            self._drop(old_key, old_customer)
         return True
 
     def _drop(self, key: Hashable, customer: str) -> None:
-        self._entries.pop(key, None)
+        dropped = self._entries.pop(key, None)
+        if dropped is not None:
+            self.bytes -= len(dropped[1])
         self._unindex(key, customer)
 
     def _unindex(self, key: Hashable, customer: str) -> None:

@@ -103,3 +103,17 @@ def test_no_entries_means_no_cache():
     cache.followed()
     assert not cache.enabled and not cache.usable
     assert not cache.store(("a", C1), C1, cache.ticket(), b"x")
+
+
+def test_the_kept_bodies_stay_within_their_memory_budget():
+    cache = ViewCache(100, 30.0, max_bytes=10, clock=Clock())
+    cache.followed()
+    cache.store(("a", 1), C1, cache.ticket(), b"12345")
+    cache.store(("a", 2), C2, cache.ticket(), b"1234")
+    cache.store(("a", 1), C1, cache.ticket(), b"123")  # replaced: counted once
+    assert cache.bytes == 7 and len(cache) == 2
+    cache.store(("a", 3), C2, cache.ticket(), b"12345")  # over 10: the oldest goes
+    assert cache.bytes == 8 and cache.lookup(("a", 2)) is None
+    assert not cache.store(("a", 4), C1, cache.ticket(), b"x" * 11)  # never fits
+    cache.invalidate([C1, C2])
+    assert cache.bytes == 0 and len(cache) == 0

@@ -15,8 +15,11 @@ from tandem_procurement.application.unit_of_work import Clock, ProcurementUnitOf
 from tandem_procurement.bootstrap import unit_of_work_factory
 from tandem_procurement.events.consumers import (
     DEMAND_GROUP,
+    NET_DEMAND_FETCH_WAIT_MS,
+    NET_DEMAND_GROUP,
     SUPPLIER_GROUP,
     demand_subscriptions,
+    net_demand_subscriptions,
     supplier_subscriptions,
 )
 from tandem_procurement.settings import ProcurementSettings
@@ -59,6 +62,13 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
             group_id=DEMAND_GROUP,
             subscriptions=demand_subscriptions(),
             uow_factory=uow_factory,
+        ),
+        EventConsumer(
+            settings=settings,
+            group_id=NET_DEMAND_GROUP,
+            subscriptions=net_demand_subscriptions(),
+            uow_factory=uow_factory,
+            fetch_wait_ms=NET_DEMAND_FETCH_WAIT_MS,
         ),
         EventConsumer(
             settings=settings,

@@ -63,8 +63,14 @@ GROUPS: tuple[ConsumerGroup, ...] = (
     ConsumerGroup(
         "procurement.demand",
         "procurement",
-        (procurement.ORDER_DEMAND, procurement.DEMAND),
-        "order-line demand from the demand join -> requisitions; net demand view per SKU",
+        (procurement.ORDER_DEMAND,),
+        "order-line demand from the demand join -> requisitions",
+    ),
+    ConsumerGroup(
+        "procurement.net-demand",
+        "procurement",
+        (procurement.DEMAND,),
+        "net demand view per SKU (apart from the requisitions' way, in larger fetches)",
     ),
     ConsumerGroup(
         "procurement.supplier-read-model",

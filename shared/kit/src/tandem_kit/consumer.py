@@ -80,8 +80,24 @@ class EventConsumer:
         group_id: str,
         subscriptions: list[Subscription],
         uow_factory: Callable[[], SqlUnitOfWork],
+        fetch_wait_ms: int | None = None,
     ) -> None:
+        """``fetch_wait_ms`` replaces ``KAFKA_FETCH_MAX_WAIT_MS`` for this consumer: a reader
+        that may trail its events (a view) waits longer per fetch, asks the broker less often
+        and gets more events per fetch (one transaction for each group of them)."""
         self.settings = settings
+        self.kafka = (
+            settings.kafka
+            if fetch_wait_ms is None
+            else settings.kafka.model_copy(
+                update={
+                    "fetch_max_wait_ms": fetch_wait_ms,
+                    "fetch_idle_max_wait_ms": max(
+                        fetch_wait_ms, settings.kafka.fetch_idle_max_wait_ms
+                    ),
+                }
+            )
+        )
         self.group_id = group_id
         self.service = settings.service_name
         self.subscriptions = {s.topic.name: s for s in subscriptions}
@@ -114,7 +130,7 @@ class EventConsumer:
         await self._close()
 
     async def _start(self) -> None:
-        kafka = self.settings.kafka
+        kafka = self.kafka
         if kafka.create_topics:
             await ensure_topics(
                 kafka,
@@ -141,7 +157,7 @@ class EventConsumer:
     async def _loop(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         consumer = self._consumer
-        idle = IdleFetchWait(consumer, self.settings.kafka)
+        idle = IdleFetchWait(consumer, self.kafka)
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=500)
             idle.polled(bool(batches))

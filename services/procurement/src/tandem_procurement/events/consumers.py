@@ -15,6 +15,11 @@ from tandem_procurement.application.unit_of_work import ProcurementUnitOfWork
 from tandem_procurement.domain.sourcing import OfferTerms
 
 DEMAND_GROUP = group("procurement.demand").group_id
+NET_DEMAND_GROUP = group("procurement.net-demand").group_id
+# The net demand view may trail the join by a tenth of a second: fewer, larger fetches (more of
+# a SKU's states superseded within one, one transaction per group), and no net demand event
+# queued ahead of an order line on its way to a requisition.
+NET_DEMAND_FETCH_WAIT_MS = 100
 SUPPLIER_GROUP = group("procurement.supplier-read-model").group_id
 NOT_SOURCEABLE = {"suspended", "blocked", "rejected"}
 
@@ -61,8 +66,11 @@ def net_demand_supersedes(
 
 
 def demand_subscriptions() -> list[Subscription]:
+    return [Subscription(own.ORDER_DEMAND, {own.OrderLineDemandChanged: on_order_line_demand})]
+
+
+def net_demand_subscriptions() -> list[Subscription]:
     return [
-        Subscription(own.ORDER_DEMAND, {own.OrderLineDemandChanged: on_order_line_demand}),
         Subscription(
             own.DEMAND,
             {own.NetDemandChanged: on_net_demand},
