@@ -18,8 +18,9 @@ services decide what a caller sees), and drops it as soon as the customer may ha
 - **A race-free store.** A composition that started before an invalidation of its customer is
   not kept (``ticket``/``store``): it may hold what was just changed.
 - **Bounded.** At most ``max_entries`` answers and ``max_bytes`` of them (least recently used
-  go first), each for at most ``ttl_s``: the longest a change that announces itself by no event (none should) can stay
-  hidden. ``Cache-Control: no-cache`` on a request skips the cache for that request.
+  go first), each for at most ``ttl_s``: the longest a change that announces itself by no
+  event (none should) can stay hidden. ``Cache-Control: no-cache`` on a request skips the
+  cache for that request.
 """
 
 from __future__ import annotations
