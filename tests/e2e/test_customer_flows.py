@@ -2,21 +2,11 @@
 
 import asyncio
 import json
-import time
 import uuid
 
 from aiokafka import AIOKafkaConsumer
 
-
-def wait_for(probe, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 
 async def find_event(bootstrap: str, topic: str, ce_type: str, subject: str, timeout: float = 30.0):

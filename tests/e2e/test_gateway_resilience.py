@@ -13,6 +13,7 @@ import pytest
 from tandem_gateway.aggregate import Read, parts_of
 from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.views import customer_parts, dashboard_parts, supplier_parts, trace_parts
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 # The gateway runs with its default deadline in the e2e system; allow scheduling slack.
 DEADLINE_S = GatewaySettings().aggregate_deadline_s
@@ -22,17 +23,6 @@ SLACK_S = 1.5
 def flat(reads: list[Read]):
     """Every part the view's reads answer (a bundle answers several)."""
     return [part for read in reads for part in parts_of(read)]
-
-
-def wait_for(probe, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="module")

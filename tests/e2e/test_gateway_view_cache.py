@@ -2,22 +2,12 @@
 gateway (at once), a change made anywhere else, and the value the customer worker derives
 from orders (both through their events)."""
 
-import time
 import uuid
 from decimal import Decimal
 
 import httpx
 
-
-def wait_for(probe, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 
 def test_a_kept_360_follows_writes_here_changes_elsewhere_and_derived_value(

@@ -6,20 +6,10 @@ issued -> partial then full receipt -> received; the supplier's scorecard change
 second order before its requisition is ordered removes that demand.
 """
 
-import time
 import uuid
 from datetime import date, timedelta
 
-
-def wait_for(probe, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 
 def ok(response, status=200):

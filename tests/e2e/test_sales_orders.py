@@ -1,19 +1,9 @@
 """Sales through the gateway: a catalog, an order confirmed against credit, a block that
 reaches sales by events and refuses the next confirmation."""
 
-import time
 import uuid
 
-
-def wait_for(probe, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 
 def test_an_order_is_confirmed_within_credit_and_refused_once_the_customer_is_blocked(

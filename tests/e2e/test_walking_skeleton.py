@@ -1,20 +1,10 @@
 """The thin slice through everything: gateway -> customer -> Kafka -> sales read model."""
 
-import time
 import uuid
 
 import httpx
 
-
-def wait_for(probe, timeout=20.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout}s")
-        time.sleep(interval)
+from tandem_kit.testing.plugin import wait_until as wait_for
 
 
 def test_a_customer_created_through_the_gateway_reaches_the_sales_read_model(gateway, token):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -163,6 +164,19 @@ async def eventually(predicate, timeout: float = 20.0, interval: float = 0.05):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+def wait_until(probe, timeout: float = 30.0, interval: float = 0.1):
+    """Call ``probe()`` until it returns a truthy value (returned) or ``timeout`` passes: the
+    blocking twin of ``eventually``, for tests that drive a running system over HTTP."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout}s")
+        time.sleep(interval)
 
 
 def pytest_configure(config: pytest.Config) -> None:
