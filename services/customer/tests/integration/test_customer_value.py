@@ -21,14 +21,6 @@ AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def uow_factory(database_url):
-    await upgrade(database_url, "tandem_customer.db:migrations")
-    engine = create_engine(database_url)
-    yield unit_of_work_factory(session_factory(engine))
-    await engine.dispose()
-
-
-@pytest.fixture
 async def customer_id(uow_factory) -> uuid.UUID:
     async with uow_factory() as uow:
         customer = await handlers.register_customer(

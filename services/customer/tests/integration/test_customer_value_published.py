@@ -13,21 +13,11 @@ from tandem_contracts.customer import VALUES, CustomerValueChanged
 from tandem_customer.application import handlers
 from tandem_customer.application.commands import MergeCustomers, RegisterCustomer
 from tandem_customer.application.value import recompute_value, when_order_changed
-from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.domain.events import ValueFacts
-from tandem_kit.db import create_engine, outbox_table, session_factory
-from tandem_kit.migrations import upgrade
+from tandem_kit.db import outbox_table
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def uow_factory(database_url):
-    await upgrade(database_url, "tandem_customer.db:migrations")
-    engine = create_engine(database_url)
-    yield unit_of_work_factory(session_factory(engine))
-    await engine.dispose()
 
 
 async def register(uow_factory, name: str) -> uuid.UUID:
