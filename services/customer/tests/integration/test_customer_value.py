@@ -2,6 +2,8 @@
 and published (CustomerValueChanged, with the next version) only when it changed (SQLite and
 PostgreSQL)."""
 
+import asyncio
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -357,3 +359,36 @@ async def test_the_same_amount_at_another_scale_is_no_change(uow_factory, custom
         assert await uow.values.store(customer_id, facts("1.0001"), "bronze") == 2
         assert await uow.values.store(customer_id, facts("1.0001"), "silver") == 3
         await uow.commit()
+
+
+async def test_two_orders_of_one_customer_applied_at_once_both_count(
+    uow_factory, customer_id, monkeypatch
+):
+    """Two workers (orders are keyed by order id, so one customer's orders may be applied at
+    once): the second reads the totals only after the first committed."""
+    from tandem_customer.db import values as values_module
+
+    read = values_module.ValueRepository.facts
+    both_read = asyncio.Event()
+    readers = []
+
+    async def facts(self, customer, currency):
+        found = await read(self, customer, currency)
+        readers.append(customer)
+        if len(readers) == 2:
+            both_read.set()
+        # Without a lock taken before the read, both read here before either stores.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both_read.wait(), 1.0)
+        return found
+
+    monkeypatch.setattr(values_module.ValueRepository, "facts", facts)
+    await asyncio.wait_for(
+        asyncio.gather(
+            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "100"),
+            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "50"),
+        ),
+        30,
+    )
+    stored = await value(uow_factory, customer_id)
+    assert (stored["order_count"], stored["lifetime_revenue"]) == (2, Decimal(150))

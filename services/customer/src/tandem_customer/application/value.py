@@ -87,13 +87,17 @@ async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> No
     """Totals from the counted orders, published (CustomerValueChanged) when they or the tier
     differ from the stored ones; the customer's tier follows (published if it changes)."""
     rules = uow.rules
+    # The customer's row is locked first, before the totals are read: two workers applying two
+    # orders of one customer at once (PostgreSQL, READ COMMITTED) then take turns, and the
+    # second reads the first's order instead of storing (and publishing) totals without it;
+    # merges lock customers first too, so the two never wait for each other in a cycle. The
+    # customer is loaded only when its tier changes.
+    held = await uow.customers.tier_and_status(customer_id, for_update=True)
     facts = await uow.values.facts(customer_id, rules.currency)
     tier = rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
     version = await uow.values.store(customer_id, facts, tier)
     if version is not None:
         uow.track(CustomerValue.changed(customer_id, version, facts, tier))
-    # The customer is loaded (for update) only when its tier changes; the row is locked either way.
-    held = await uow.customers.tier_and_status(customer_id, for_update=True)
     if held is not None and takes_tier(held[1], held[0], tier):
         customer = await uow.customers.get(customer_id, for_update=True)
         if customer is not None:
