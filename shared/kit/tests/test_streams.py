@@ -275,7 +275,21 @@ async def test_a_flush_waits_for_the_records_sent_at_once_and_fails_when_one_fai
     with pytest.raises(RuntimeError, match="not delivered") as raised:
         await asyncio.wait_for(producer.flush(), 5)  # so the commit fails: handled again
     assert isinstance(raised.value.__cause__, OSError)
-    await asyncio.wait_for(producer.flush(), 5)  # reported once; later commits go on
+    with pytest.raises(RuntimeError, match="not delivered"):  # and every later one, until the
+        await asyncio.wait_for(producer.flush(), 5)  # app restarts: it would cover the loss
+
+
+async def test_a_send_refused_by_the_client_fails_the_commit_instead_of_the_agent():
+    app, producer, _ = _offline_producer()
+
+    async def refuse(topic, key, value, partition, timestamp, headers):
+        raise TimeoutError("the batch stayed full")  # aiokafka's KafkaTimeoutError, say
+
+    producer.send = refuse
+    await app.send_at_once("out", key=b"k", value=b"1")  # the agent's body goes on: no raise
+    with pytest.raises(RuntimeError, match="not delivered") as raised:
+        await asyncio.wait_for(producer.flush(), 5)
+    assert isinstance(raised.value.__cause__, TimeoutError)
 
 
 async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
@@ -325,4 +339,56 @@ async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
         await asyncio.wait_for(running, 30)
         await producer.stop()
         await reader.stop()
+        await group.stop()
+
+
+async def test_a_refused_send_at_once_stops_the_app_before_its_event_is_committed(
+    kafka_settings, tmp_path
+):
+    source = await _new_topic(kafka_settings, "kit-refused-in", 1)
+    sink = await _new_topic(kafka_settings, "kit-refused-out", 1)
+    app_id = unique("kit-refused")
+    app = KafkaApp(
+        app_id,
+        kafka=kafka_settings,
+        stream_publish_on_commit=True,
+        broker_commit_interval=0.2,
+        store="memory://",
+        web_enabled=False,
+        datadir=str(tmp_path),
+    )
+    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
+           "value_serializer": "raw"}
+    inbound = app.topic(source, **raw)
+    producer = app.producer
+
+    async def refuse(topic, key, value, partition, timestamp, headers, **kwargs):
+        raise TimeoutError("the batch stayed full")  # aiokafka's KafkaTimeoutError, say
+
+    producer.send = refuse
+
+    @app.agent(inbound)
+    async def forward(stream):
+        async for events in stream.take_events(10, 0.05):
+            for event in events:
+                await app.send_at_once(sink, key=event.key, value=event.value)
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="refused-send test"))
+    writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id)
+    await writer.start()
+    await group.start()
+    try:
+        await writer.send_and_wait(source, b"order-1", key=b"k")
+        # The commit covering the event fails: the app stops with an error (its supervisor
+        # restarts the worker) and the event, never committed, is handled again then.
+        with pytest.raises(RuntimeError, match="crashed|not delivered"):
+            await asyncio.wait_for(running, 60)
+        assert await group.committed(TopicPartition(source, 0)) is None
+    finally:
+        stop.set()
+        if not running.done():
+            running.cancel()
+        await writer.stop()
         await group.stop()

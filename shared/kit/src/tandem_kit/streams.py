@@ -197,15 +197,26 @@ class _Producer(faust_kafka.Producer):
         buffer.app = self.app
         self.buffer = buffer
         # Sends made with send_at_once that are not known to be delivered: pending ones, and
-        # failed ones until a flush reports them.
+        # failed ones (kept: see flush).
         self._unconfirmed: set[asyncio.Future[Any]] = set()
+        self._undelivered: BaseException | None = None
 
     async def send_at_once(
         self, topic: str, key: bytes | None, value: bytes, headers: Any = None
     ) -> None:
-        """Hand a record to the client now, not at the commit of the event being handled."""
-        sent = await self.send(topic, key, value, partition=None, timestamp=None, headers=headers)
-        future = asyncio.ensure_future(sent)
+        """Hand a record to the client now, not at the commit of the event being handled.
+
+        Never raises: an agent whose body raised would have its event acked and committed as
+        if handled. A send the client refuses (a full buffer past its timeout, a closed or
+        failed producer) is recorded as failed instead, and the next flush fails the commit."""
+        try:
+            sent = await self.send(
+                topic, key, value, partition=None, timestamp=None, headers=headers
+            )
+            future = asyncio.ensure_future(sent)
+        except Exception as exc:
+            future = asyncio.get_running_loop().create_future()
+            future.set_exception(exc)
         self._unconfirmed.add(future)
         future.add_done_callback(self._confirmed)
 
@@ -215,7 +226,10 @@ class _Producer(faust_kafka.Producer):
 
     async def flush(self) -> None:
         """Everything queued before this call is delivered, or this raises (and the commit
-        that called it fails: its events are handled again)."""
+        that called it fails: its events are handled again).
+
+        Once a record sent at once was not delivered every later flush fails too, until the
+        app restarts: a later commit would cover the events whose records were lost."""
         await cast(_ChangelogBuffer, self.buffer).drain()
         if self._producer is not None:
             await self._producer.flush()
@@ -223,9 +237,11 @@ class _Producer(faust_kafka.Producer):
             sends = list(self._unconfirmed)
             results = await asyncio.gather(*sends, return_exceptions=True)
             self._unconfirmed.difference_update(sends)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise RuntimeError("a record sent at once was not delivered") from result
+            failed = next((r for r in results if isinstance(r, BaseException)), None)
+            if failed is not None and self._undelivered is None:
+                self._undelivered = failed
+        if self._undelivered is not None:
+            raise RuntimeError("a record sent at once was not delivered") from self._undelivered
 
 
 async def seek_to_committed(
