@@ -383,7 +383,7 @@ async def test_a_refused_send_at_once_stops_the_app_before_its_event_is_committe
         await writer.send_and_wait(source, b"order-1", key=b"k")
         # The commit covering the event fails: the app stops with an error (its supervisor
         # restarts the worker) and the event, never committed, is handled again then.
-        with pytest.raises(RuntimeError, match="crashed|not delivered"):
+        with pytest.raises(RuntimeError, match=r"crashed|not delivered"):
             await asyncio.wait_for(running, 60)
         assert await group.committed(TopicPartition(source, 0)) is None
     finally:
