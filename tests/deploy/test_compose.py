@@ -69,6 +69,7 @@ def test_each_service_has_its_own_database_migrations_first_and_health_checks(
         assert api["ports"] == [f"{port}:{port}"]
     gateway = services["gateway"]
     assert gateway["ports"] == ["8000:8000"]
+    assert gateway["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"  # its view cache
     assert {f"{s}-api" for s in SERVICES} == set(gateway["depends_on"])
 
 

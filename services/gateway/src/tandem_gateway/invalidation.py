@@ -75,8 +75,10 @@ def invalidate_for_write(
         return
     named: list[str] = []
     if parts[0] == "customers":
-        if len(parts) < 2 or not _is_uuid(parts[1]) or (len(parts) > 2 and parts[2] == "merge"):
-            cache.invalidate_all()  # a new customer has no answer; imports and merges: all
+        if len(parts) == 1:
+            return  # a new customer: no answer of it is kept yet
+        if not _is_uuid(parts[1]) or (len(parts) > 2 and parts[2] == "merge"):
+            cache.invalidate_all()  # imports and merges: every answer
             return
         named.append(parts[1])
     answer = _json(response_body)
@@ -128,6 +130,7 @@ class InvalidationListener:
             try:
                 await consumer.start()
                 partitions = await self._assign(consumer)
+                backoff = 0.5  # following again: the next loss starts its wait afresh
                 await self._follow(consumer, partitions)
             except asyncio.CancelledError:
                 raise

@@ -11,7 +11,9 @@ services decide what a caller sees), and drops it as soon as the customer may ha
   reaches every gateway this way, as fast as the services' own events travel.
 - **Writes through this gateway.** A successful write drops the customers it names (path,
   request or answer) before its answer leaves, or every answer when it names none: a client
-  that writes and then reads its 360 through the same gateway sees its write.
+  that writes and then reads its 360 through the same gateway replica sees its write. Other
+  replicas learn of it from its event, a few tenths of a second later (longer while the
+  owning service's relay is down: at most ``ttl_s``).
 - **Only while events are followed.** Answers are served only while the listener has heard
   from the broker within ``follow_grace_s``: with the broker or the listener down, every 360
   is composed afresh (and nothing kept from before is served again).
@@ -79,6 +81,9 @@ class ViewCache:
         # Customer -> the counter value of its last invalidation (most recent last).
         self._invalidated: OrderedDict[str, int] = OrderedDict()
         self._counter = 0
+        # Compositions that started before this counter value are refused: invalidations up to
+        # it were forgotten (see ``invalidate``), so whom they named is no longer known.
+        self._floor = 0
         self._generation = 0
         self._followed_until = float("-inf")
 
@@ -125,9 +130,9 @@ class ViewCache:
                     self.bytes -= len(dropped[1])
         while len(self._invalidated) > self._max_tracked:
             # Forgetting when a customer was invalidated could let a composition that started
-            # before it be kept: everything in flight is refused instead (rare: a bound).
-            self._invalidated.popitem(last=False)
-            self._generation += 1
+            # before it be kept: compositions that started before it are refused instead.
+            _, counter = self._invalidated.popitem(last=False)
+            self._floor = max(self._floor, counter)
 
     def invalidate_all(self) -> None:
         self._generation += 1
@@ -159,7 +164,11 @@ class ViewCache:
     def store(self, key: Hashable, customer: str | uuid.UUID, ticket: Ticket, body: bytes) -> bool:
         """Keep ``body`` unless the cache is unusable or ``customer`` changed since ``ticket``."""
         customer = str(customer)
-        if not self.usable or ticket.generation != self._generation:
+        if (
+            not self.usable
+            or ticket.generation != self._generation
+            or ticket.counter < self._floor
+        ):
             return False
         if self._invalidated.get(customer, -1) > ticket.counter or len(body) > self.max_bytes:
             return False

@@ -162,6 +162,7 @@ def following_cache() -> ViewCache:
         ("orders/x/confirm", b"", b'{"id": "o", "customer_id": "%(c)s"}', "one"),
         ("customers/%(c)s", b'{"name": "N"}', b'{"id": "%(c)s"}', "one"),
         ("customers/%(c)s/merge", b'{"into": "y"}', b"{}", "all"),
+        ("customers", b'{"name": "New"}', b'{"id": "n"}', "none"),  # nothing of it is kept
         ("customers/import", b"csv", b"{}", "all"),
         ("opportunities/x/win", b"", b"{}", "all"),  # names nobody: may be anyone's
         ("suppliers/x/approve", b"", b"{}", "none"),  # not part of a customer 360

@@ -89,13 +89,19 @@ def test_one_write_or_event_drops_every_answer_of_the_customer():
     assert len(cache) == 0
 
 
-def test_forgetting_old_invalidations_refuses_compositions_in_flight():
+def test_forgetting_old_invalidations_refuses_only_compositions_older_than_them():
     cache = ViewCache(100, 30.0, max_tracked=2, clock=Clock())
     cache.followed()
     ticket = cache.ticket()
     cache.invalidate([str(uuid.uuid4()) for _ in range(3)])  # one more than it remembers
     assert not cache.store(("a", C1), C1, ticket, b"x")
-    assert cache.store(("a", C1), C1, cache.ticket(), b"x")
+    later = cache.ticket()
+    cache.invalidate([str(uuid.uuid4()) for _ in range(50)])  # many more names, none C1's
+    assert cache.store(("a", C1), C1, later, b"x") is False  # started before forgotten ones
+    fresh = cache.ticket()
+    cache.invalidate([str(uuid.uuid4())])  # forgets one named before `fresh` was taken:
+    assert cache.store(("a", C1), C1, fresh, b"x")  # the cache keeps working (no collapse)
+    assert cache.lookup(("a", C1)).body == b"x"
 
 
 def test_no_entries_means_no_cache():
