@@ -1,6 +1,8 @@
 """The kit's Faust wiring: a producer flush that commits can rely on, true changelog end offsets."""
 
 import asyncio
+import os
+import sys
 from types import SimpleNamespace
 
 import mode
@@ -342,53 +344,63 @@ async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
         await group.stop()
 
 
-async def test_a_refused_send_at_once_stops_the_app_before_its_event_is_committed(
+REFUSING_APP = """
+import asyncio, sys
+from tandem_kit.runtime import _run
+from tandem_kit.settings import KafkaSettings
+from tandem_kit.streams import KafkaApp, run_app
+
+source, sink, app_id, datadir = sys.argv[1:5]
+app = KafkaApp(app_id, kafka=KafkaSettings(), stream_publish_on_commit=True,
+               broker_commit_interval=0.2, store="memory://", web_enabled=False, datadir=datadir)
+raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+inbound = app.topic(source, **raw)
+
+async def refuse(*args, **kwargs):
+    raise TimeoutError("the batch stayed full")  # aiokafka's KafkaTimeoutError, say
+
+@app.agent(inbound)
+async def forward(stream):
+    async for events in stream.take_events(10, 0.05):
+        for event in events:
+            await app.send_at_once(sink, key=event.key, value=event.value)
+
+async def main():
+    app.producer.send = refuse
+    await run_app(app, asyncio.Event(), name="refused-send test")
+
+_run(main())  # as a worker process runs: it must end by itself once the app failed
+"""
+
+
+async def test_a_refused_send_at_once_stops_the_process_before_its_event_is_committed(
     kafka_settings, tmp_path
 ):
+    """As a worker runs it: the app in a process of its own, which must end by itself (its
+    supervisor restarts it) without committing the event whose output was refused."""
     source = await _new_topic(kafka_settings, "kit-refused-in", 1)
     sink = await _new_topic(kafka_settings, "kit-refused-out", 1)
     app_id = unique("kit-refused")
-    app = KafkaApp(
-        app_id,
-        kafka=kafka_settings,
-        stream_publish_on_commit=True,
-        broker_commit_interval=0.2,
-        store="memory://",
-        web_enabled=False,
-        datadir=str(tmp_path),
-    )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
-    inbound = app.topic(source, **raw)
-    producer = app.producer
-
-    async def refuse(topic, key, value, partition, timestamp, headers, **kwargs):
-        raise TimeoutError("the batch stayed full")  # aiokafka's KafkaTimeoutError, say
-
-    producer.send = refuse
-
-    @app.agent(inbound)
-    async def forward(stream):
-        async for events in stream.take_events(10, 0.05):
-            for event in events:
-                await app.send_at_once(sink, key=event.key, value=event.value)
-
-    stop = asyncio.Event()
-    running = asyncio.create_task(run_app(app, stop, name="refused-send test"))
     writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
-    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id)
     await writer.start()
-    await group.start()
     try:
         await writer.send_and_wait(source, b"order-1", key=b"k")
-        # The commit covering the event fails: the app stops with an error (its supervisor
-        # restarts the worker) and the event, never committed, is handled again then.
-        with pytest.raises(RuntimeError, match=r"crashed|not delivered"):
-            await asyncio.wait_for(running, 60)
+    finally:
+        await writer.stop()
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", REFUSING_APP, source, sink, app_id, str(tmp_path),
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), 90)
+    except TimeoutError:
+        process.kill()
+        raise
+    assert process.returncode != 0, err[-2000:]  # ended by itself, as failed
+    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id)
+    await group.start()
+    try:
         assert await group.committed(TopicPartition(source, 0)) is None
     finally:
-        stop.set()
-        if not running.done():
-            running.cancel()
-        await writer.stop()
         await group.stop()

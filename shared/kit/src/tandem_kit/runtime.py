@@ -8,8 +8,10 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,6 +194,10 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
             sys.exit(1)
 
 
+# After a worker failed, the longest its loop may take to wind down before the process exits.
+FAILED_SHUTDOWN_S = 10.0
+
+
 def _run(main: Coroutine[Any, Any, None]) -> None:
     """Run a worker as uvicorn runs the HTTP process: on uvloop where it is installed.
 
@@ -201,10 +207,31 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main)
+        asyncio.run(_failing_fast(main))
         return
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
+        runner.run(_failing_fast(main))
+
+
+async def _failing_fast(main: Coroutine[Any, Any, None]) -> None:
+    """A worker that failed must end, so that its supervisor starts it again. The loop's
+    teardown cancels every task left and waits for them; a task that ignores cancellation (seen:
+    the services of a crashed Faust app whose last commit was refused) would keep the process
+    alive and idle forever. After ``FAILED_SHUTDOWN_S`` it exits regardless."""
+    try:
+        await main
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt | SystemExit):
+
+            def give_up() -> None:
+                log.error("the failed worker did not stop in time; exiting")
+                logging.shutdown()
+                os._exit(1)
+
+            watchdog = threading.Timer(FAILED_SHUTDOWN_S, give_up)
+            watchdog.daemon = True  # a teardown that ends in time exits as usual
+            watchdog.start()
+        raise
 
 
 def engine_for(settings: ServiceSettings) -> AsyncEngine:
