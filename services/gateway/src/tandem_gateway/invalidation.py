@@ -108,15 +108,10 @@ class InvalidationListener:
         # fetch wait than theirs keeps this reader (of every order, in every replica) from
         # asking the broker a hundred times a second (the embedded broker holds every fetch
         # for the whole wait, so a wait is also what an event may be late by).
-        wait = fetch_wait_ms or kafka.fetch_max_wait_ms
-        self.kafka = kafka.model_copy(
-            update={"fetch_max_wait_ms": wait,
-                    "fetch_idle_max_wait_ms": max(wait, kafka.fetch_idle_max_wait_ms)}
-        )  # fmt: skip
+        self.kafka = kafka.with_fetch_wait(fetch_wait_ms)
         self.cache = cache
         self.topics = [t.name for t in topics]
         self.client_id = client_id
-        self.applied = 0  # events applied since start (tests and diagnostics)
 
     async def run(self) -> None:
         backoff = 0.5
@@ -179,7 +174,6 @@ class InvalidationListener:
                 self.cache.followed()  # every event fetched so far is applied
 
     def _apply(self, value: bytes | None) -> None:
-        self.applied += 1
         named = customers_named(_json(value or b""))
         if named:
             self.cache.invalidate(named)

@@ -68,12 +68,10 @@ def create_app(
                 else None
             )
             cache: ViewCache = app.state.view_cache
-            app.state.view_listener = InvalidationListener(
+            listener = InvalidationListener(
                 settings.kafka, cache, fetch_wait_ms=settings.view_cache_fetch_wait_ms
             )
-            listening = (
-                asyncio.create_task(app.state.view_listener.run()) if cache.enabled else None
-            )
+            listening = asyncio.create_task(listener.run()) if cache.enabled else None
             try:
                 yield
             finally:

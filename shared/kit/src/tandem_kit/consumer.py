@@ -86,18 +86,7 @@ class EventConsumer:
         that may trail its events (a view) waits longer per fetch, asks the broker less often
         and gets more events per fetch (one transaction for each group of them)."""
         self.settings = settings
-        self.kafka = (
-            settings.kafka
-            if fetch_wait_ms is None
-            else settings.kafka.model_copy(
-                update={
-                    "fetch_max_wait_ms": fetch_wait_ms,
-                    "fetch_idle_max_wait_ms": max(
-                        fetch_wait_ms, settings.kafka.fetch_idle_max_wait_ms
-                    ),
-                }
-            )
-        )
+        self.kafka = settings.kafka.with_fetch_wait(fetch_wait_ms)
         self.group_id = group_id
         self.service = settings.service_name
         self.subscriptions = {s.topic.name: s for s in subscriptions}

@@ -50,6 +50,16 @@ class KafkaSettings(BaseSettings):
             )
         return self
 
+    def with_fetch_wait(self, fetch_wait_ms: int | None) -> KafkaSettings:
+        """These settings for a reader that may trail its events by ``fetch_wait_ms`` (None:
+        unchanged): it asks the broker less often; its idle wait grows from there."""
+        if fetch_wait_ms is None:
+            return self
+        idle = max(fetch_wait_ms, self.fetch_idle_max_wait_ms)
+        return self.model_copy(
+            update={"fetch_max_wait_ms": fetch_wait_ms, "fetch_idle_max_wait_ms": idle}
+        )
+
 
 class AuthSettings(BaseSettings):
     """Bearer JWT validation (env prefix ``TANDEM_AUTH_``)."""
