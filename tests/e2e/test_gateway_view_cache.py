@@ -48,7 +48,8 @@ def test_a_kept_360_follows_writes_here_changes_elsewhere_and_derived_value(
     after = read()
     assert after.headers["x-cache"] == "miss"
     assert ticket.json()["id"] in [t["id"] for t in after.json()["open_tickets"]["items"]]
-    assert read().headers["x-cache"] == "hit"
+    # The ticket's own event may still arrive and drop the view once more; then it is kept again.
+    wait_for(lambda: read().headers["x-cache"] == "hit")
 
     # Written straight to the customer service (another gateway, an integration): its event.
     contact = httpx.post(
