@@ -40,7 +40,7 @@ def _path(engine: AsyncEngine) -> str:
     return engine.url.database
 
 
-async def test_a_transaction_hands_only_its_commit_to_the_connection_thread(engine):
+async def test_a_transaction_in_wal_mode_runs_on_the_event_loop_thread_commit_included(engine):
     handed: list[str] = []
     async with engine.connect() as conn:
         raw = (await conn.get_raw_connection()).driver_connection
@@ -66,7 +66,38 @@ async def test_a_transaction_hands_only_its_commit_to_the_connection_thread(engi
                 "two",
             ]
         raw._tx = queue
-    assert handed == ["commit"]  # BEGIN IMMEDIATE found the write lock free
+    # BEGIN IMMEDIATE found the write lock free; COMMIT in WAL mode needs no other lock.
+    assert handed == []
+
+
+async def test_a_commit_that_needs_a_lock_another_connection_holds_waits_on_the_thread(engine):
+    """Outside WAL mode a COMMIT needs the exclusive lock: a reader of another connection holds
+    it back, and the wait is on the connection's thread, never on the event loop."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        await conn.commit()
+        raw._connection.execute("PRAGMA journal_mode=DELETE")  # outside SQLAlchemy's autobegin
+        raw._wal = None  # the connection looks at its journal mode again
+        reader = sqlite3.connect(_path(engine), isolation_level=None)
+        try:
+            await conn.begin()
+            await conn.execute(insert(notes).values(id=1, body="one"))
+            reader.execute("BEGIN")
+            assert reader.execute("SELECT count(*) FROM notes").fetchone() == (0,)  # a shared lock
+            committing = asyncio.create_task(conn.commit())
+            ticks = 0
+            async with asyncio.timeout(5):
+                while ticks < 20:  # the loop keeps turning while the commit waits
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+            assert not committing.done()
+            reader.execute("COMMIT")
+            async with asyncio.timeout(5):
+                await committing
+            assert reader.execute("SELECT body FROM notes").fetchall() == [("one",)]
+        finally:
+            reader.close()
+            raw._connection.execute("PRAGMA journal_mode=WAL")
 
 
 async def test_waiting_for_another_writer_leaves_the_event_loop_free(engine):
