@@ -28,7 +28,7 @@ import httpx
 from bench import api, profiling
 from bench.baselines import kafka_raw
 from bench.context import Context
-from bench.kafka_util import wait_caught_up
+from bench.kafka_util import groups_reading, wait_caught_up
 from bench.load import Errors, fixed_rate
 from bench.pipeline_arrivals import (
     Catalog,
@@ -131,16 +131,18 @@ class Pipeline:
         for order in orders:
             self.traces.expect(str(order.line_id))
         # Each run starts from an idle pipeline: the join has read the drafts (a draft states
-        # no demand: it passes the join without an output) and procurement everything before
-        # (whatever an earlier run left queued).
+        # no demand: it passes the join without an output), procurement everything before
+        # (whatever an earlier run left queued), and so has every other reader of the orders
+        # (the customer worker's value: order intake, run before, leaves it a backlog that
+        # would otherwise take the CPU the measured orders need).
         waits = [
-            (sales.ORDERS.name, JOIN_GROUP),
-            (own.ORDER_DEMAND.name, DEMAND_GROUP),
-            (own.DEMAND.name, NET_DEMAND_GROUP),
+            (sales.ORDERS.name, groups_reading(sales.ORDERS.name, (JOIN_GROUP,))),
+            (own.ORDER_DEMAND.name, [DEMAND_GROUP]),
+            (own.DEMAND.name, [NET_DEMAND_GROUP]),
         ]
-        for topic, group in waits:
-            if not await wait_caught_up(self.kafka, topic, [group], DRAFT_SECONDS):
-                self.ctx.progress(f"pipeline: {group} is still behind on {topic}")
+        for topic, groups in waits:
+            if not await wait_caught_up(self.kafka, topic, groups, DRAFT_SECONDS):
+                self.ctx.progress(f"pipeline: {', '.join(groups)} still behind on {topic}")
 
     async def confirm(self, order: Order) -> None:
         trace = self.traces.lines[str(order.line_id)]

@@ -240,11 +240,21 @@ def build_demand_join(
 
     @app.agent(requisitions_topic)
     async def split_coverage(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            envelope = _decode(own.REQUISITIONS, event)
-            if envelope is None:
-                continue
-            await _send_packs(coverage_records(envelope.data))
+        # In batches as the orders: one pack per by-SKU partition for the requisition events
+        # of a batch and input partition, attached to the last of them.
+        async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
+            by_tp: dict[Any, list[faust.EventT]] = {}
+            for event in events:
+                by_tp.setdefault(event.message.tp, []).append(event)
+            for tp_events in by_tp.values():
+                records: list[tuple[str, dict]] = []
+                for event in tp_events:
+                    envelope = _decode(own.REQUISITIONS, event)
+                    if envelope is not None:
+                        records.extend(coverage_records(envelope.data))
+                if records:
+                    with _handling(tp_events[-1]):
+                        await _send_packs(records)
 
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:
