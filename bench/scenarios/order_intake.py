@@ -7,19 +7,30 @@ that a change in background load hits both. Peak RSS of every process is read pe
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import statistics
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 
 from bench import api, profiling
 from bench.context import Context
+from bench.kafka_util import groups_reading, wait_caught_up
 from bench.load import Errors, bounded, closed_loop
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
+from bench.scenarios.pipeline import DEMAND_GROUP, JOIN_GROUP
 from bench.stats import LatencyRun, Spread
+from tandem_contracts import procurement, sales
+from tandem_dev.system import SERVICES
 from tandem_kit.embedded import free_port
+from tandem_kit.settings import KafkaSettings
+
+CAUGHT_UP_SECONDS = 180.0  # at most, after a run, for the workers to handle its last order
 
 
 def skus(ctx: Context) -> list[str]:
@@ -96,6 +107,50 @@ async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, er
     )
 
 
+def _unpublished(database: Path) -> int:
+    """Outbox rows of a service's SQLite file not yet published (read only, never waits)."""
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.5) as conn:
+            row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
+            return int(row[0])
+    except sqlite3.Error:
+        return 0  # no file or no outbox table yet: nothing waits there
+
+
+async def _workers_caught_up(ctx: Context) -> float | None:
+    """Seconds until the run's orders are through every worker, None past the deadline: the
+    sales relay has published them, every reader of the orders (the demand join, the customer
+    value) and procurement's demand consumer have committed the end of their topics, and no
+    outbox holds a row. Under intake the workers trail the requests; their CPU per order is
+    counted until here, and the next (baseline) run starts on a machine they left idle."""
+    assert ctx.system is not None
+    started = time.perf_counter()
+    deadline = started + CAUGHT_UP_SECONDS
+    data = ctx.system.data_dir
+    kafka = KafkaSettings(bootstrap_servers=ctx.system.kafka_bootstrap)
+
+    async def outboxes_empty(services: tuple[str, ...]) -> bool:
+        while any(_unpublished(data / f"{service}.db") for service in services):
+            if time.perf_counter() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    if not await outboxes_empty(("sales",)):
+        return None
+    waits = [
+        (sales.ORDERS.name, groups_reading(sales.ORDERS.name, (JOIN_GROUP,))),
+        (procurement.ORDER_DEMAND.name, [DEMAND_GROUP]),
+    ]
+    for topic, groups in waits:
+        left = deadline - time.perf_counter()
+        if left <= 0 or not await wait_caught_up(kafka, topic, groups, left):
+            return None
+    if not await outboxes_empty(SERVICES):
+        return None
+    return time.perf_counter() - started
+
+
 def _describe(run: LatencyRun) -> str:
     if not run.completed:
         return f"no order completed in {run.elapsed_s:.1f}s, errors {run.errors}"
@@ -121,6 +176,7 @@ async def run(ctx: Context) -> None:
     memory: dict[str, list[float]] = {}
     cpu_ms: dict[str, list[float]] = {}  # CPU milliseconds per order, per process
     sys_errors, base_errors = Errors(), Errors()
+    caught_up: list[float] = []  # seconds after each Tandem run until the workers were done
     conns = p.intake_clients * 2
     async with (
         api.http_client(ctx.system.gateway_url, conns) as gw,
@@ -155,18 +211,35 @@ async def run(ctx: Context) -> None:
                     ctx.progress(f"py-spy: {problem}")
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             result = await _system_run(ctx, gw, p.intake_orders, sys_errors)
+            if recorder is not None:
+                profiling.show(ctx.progress, ctx.report.notes, recorder.finish())
+                recorder = None
+            trailing = await _workers_caught_up(ctx)
+            if trailing is None:
+                ctx.progress(f"order intake: the workers were still behind after "
+                             f"{CAUGHT_UP_SECONDS:.0f}s")
+            else:
+                caught_up.append(trailing)
             for name, pid in pids.items():
                 before, after = cpu_before.get(name), cpu_seconds(pid)
                 if before is not None and after is not None and result.completed:
                     cpu_ms.setdefault(name, []).append((after - before) * 1000 / result.completed)
-            if recorder is not None:
-                profiling.show(ctx.progress, ctx.report.notes, recorder.finish())
             system_runs.append(result)
             for name, pid in pids.items():
                 if (rss := peak_rss_mib(pid)) is not None:
                     memory.setdefault(name, []).append(rss)
-            ctx.progress(f"order intake run {r + 1}/{p.runs} tandem:   {_describe(result)}")
+            ctx.progress(
+                f"order intake run {r + 1}/{p.runs} tandem:   {_describe(result)}; the workers "
+                + ("were still behind" if trailing is None else f"caught up {trailing:.1f}s later")
+            )
     baseline.stop()
+    if caught_up:
+        ctx.report.notes.append(
+            "order intake: the workers had handled "
+            f"every order {min(caught_up):.1f} / {statistics.median(caught_up):.1f} / "
+            f"{max(caught_up):.1f} s after each run's last one "
+            "(min / median / max); each process's CPU per order counts until then"
+        )
     if cpu_ms:
         share = ", ".join(
             f"{name} {statistics.median(values):.1f}"
