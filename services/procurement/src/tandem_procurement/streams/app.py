@@ -13,7 +13,7 @@ within ``SPLIT_WITHIN`` seconds): per input partition, one by-SKU record per by-
 its latest version. The packs are attached to the batch's last event of that input partition,
 so they are published at the commit that covers every event they summarize, and never for an
 offset before it (a commit that covers only part of the batch publishes none of them; the
-events after it are handled again). Per record, Faust's send path, commit bookkeeping and the
+events after it are handled again). Requisition events are split into packs the same way. Per record, Faust's send path, commit bookkeeping and the
 consumer cost as much as the join itself: packs cut the by-SKU records and their consumption
 by the size of a pack, and the SKU side publishes one state per SKU and pack.
 
@@ -98,6 +98,14 @@ def _handling(event: faust.EventT) -> Iterator[None]:
         faust.streams._current_event.reset(token)
 
 
+def _by_partition(events: list[faust.EventT]) -> list[list[faust.EventT]]:
+    """A batch's events grouped by their input partition, each group in offset order."""
+    by_tp: dict[Any, list[faust.EventT]] = {}
+    for event in events:
+        by_tp.setdefault(event.message.tp, []).append(event)
+    return list(by_tp.values())
+
+
 def build_demand_join(
     kafka: KafkaSettings,
     *,
@@ -177,10 +185,7 @@ def build_demand_join(
     @app.agent(orders_topic)
     async def split_orders(stream: faust.StreamT) -> None:
         async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
-            by_tp: dict[Any, list[faust.EventT]] = {}
-            for event in events:
-                by_tp.setdefault(event.message.tp, []).append(event)
-            for tp_events in by_tp.values():
+            for tp_events in _by_partition(events):
                 await _split_batch(tp_events)
 
     async def _split_batch(events: list[faust.EventT]) -> None:
@@ -243,10 +248,7 @@ def build_demand_join(
         # In batches as the orders: one pack per by-SKU partition for the requisition events
         # of a batch and input partition, attached to the last of them.
         async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
-            by_tp: dict[Any, list[faust.EventT]] = {}
-            for event in events:
-                by_tp.setdefault(event.message.tp, []).append(event)
-            for tp_events in by_tp.values():
+            for tp_events in _by_partition(events):
                 records: list[tuple[str, dict]] = []
                 for event in tp_events:
                     envelope = _decode(own.REQUISITIONS, event)
@@ -259,10 +261,7 @@ def build_demand_join(
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:
         async for events in stream.take_events(JOIN_BATCH, JOIN_WITHIN):
-            by_tp: dict[Any, list[faust.EventT]] = {}
-            for event in events:
-                by_tp.setdefault(event.message.tp, []).append(event)
-            for tp_events in by_tp.values():
+            for tp_events in _by_partition(events):
                 await _join_batch(tp_events)
 
     async def _join_batch(events: list[faust.EventT]) -> None:
