@@ -27,6 +27,7 @@ from bench.scenarios.pipeline import DEMAND_GROUP, JOIN_GROUP
 from bench.stats import LatencyRun, Spread
 from tandem_contracts import procurement, sales
 from tandem_dev.system import SERVICES
+from tandem_kit.db import outbox_table
 from tandem_kit.embedded import free_port
 from tandem_kit.settings import KafkaSettings
 
@@ -108,13 +109,10 @@ async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, er
 
 
 def _unpublished(database: Path) -> int:
-    """Outbox rows of a service's SQLite file not yet published (read only, never waits)."""
-    try:
-        with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.5) as conn:
-            row = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()
-            return int(row[0])
-    except sqlite3.Error:
-        return 0  # no file or no outbox table yet: nothing waits there
+    """Outbox rows of a service's SQLite file not yet published (read only, short waits)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=0.5) as conn:
+        query = f"SELECT count(*) FROM {outbox_table.name} WHERE published_at IS NULL"
+        return int(conn.execute(query).fetchone()[0])
 
 
 async def _workers_caught_up(ctx: Context) -> float | None:

@@ -68,6 +68,11 @@ async def test_a_transaction_in_wal_mode_runs_on_the_event_loop_thread_commit_in
         raw._tx = queue
     # BEGIN IMMEDIATE found the write lock free; COMMIT in WAL mode needs no other lock.
     assert handed == []
+    other = sqlite3.connect(_path(engine))
+    try:  # committed: another connection reads the rows
+        assert other.execute("SELECT body FROM notes ORDER BY id").fetchall() == [("one",), ("two",)]
+    finally:
+        other.close()
 
 
 async def test_a_commit_that_needs_a_lock_another_connection_holds_waits_on_the_thread(engine):
@@ -98,6 +103,7 @@ async def test_a_commit_that_needs_a_lock_another_connection_holds_waits_on_the_
         finally:
             reader.close()
             raw._connection.execute("PRAGMA journal_mode=WAL")
+            raw._wal = None
 
 
 async def test_waiting_for_another_writer_leaves_the_event_loop_free(engine):

@@ -13,9 +13,10 @@ within ``SPLIT_WITHIN`` seconds): per input partition, one by-SKU record per by-
 its latest version. The packs are attached to the batch's last event of that input partition,
 so they are published at the commit that covers every event they summarize, and never for an
 offset before it (a commit that covers only part of the batch publishes none of them; the
-events after it are handled again). Requisition events are split into packs the same way. Per record, Faust's send path, commit bookkeeping and the
-consumer cost as much as the join itself: packs cut the by-SKU records and their consumption
-by the size of a pack, and the SKU side publishes one state per SKU and pack.
+events after it are handled again). Requisition events are split into packs the same way.
+Per record, Faust's send path, commit bookkeeping and the consumer cost as much as the join
+itself: packs cut the by-SKU records and their consumption by the size of a pack, and the SKU
+side publishes one state per SKU and pack.
 
 The per-line outputs are on the way from a confirmed order to its requisition, so they leave
 at once (``KafkaApp.send_at_once``) instead of at the next commit, which a busy event loop can
