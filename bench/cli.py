@@ -207,7 +207,8 @@ def run(argv: list[str] | None = None) -> int:
     say(f"profile {profile.name}: {', '.join(s for s in SCENARIOS if s in wanted)}")
     say(f"machine: {report.machine['nproc']} cores, {report.machine['cpu_model']}, "
         f"{report.machine['memory_gib']} GiB, Python {report.machine['python']}, "
-        f"load {report.machine['load_average_at_start']}")
+        f"load {report.machine['load_average_at_start']}, "
+        f"speed probe {report.machine['speed_probe_ms_at_start']} ms")
     with tempfile.TemporaryDirectory(prefix="tandem-bench-work-") as work:
         ctx = Context(profile=profile, report=report, workdir=Path(work))
         ctx.profile_processes = list(args.py_spy)
@@ -239,6 +240,7 @@ def run(argv: list[str] | None = None) -> int:
     report.finished_at = datetime.now(UTC)
     load = machine.load_average()
     report.notes.append(f"load average at the end: {load}")
+    report.machine["speed_probe_ms_at_end"] = machine.speed_probe_ms()
     took = (report.finished_at - report.started_at).total_seconds()
     report.notes.append(f"phases (wall clock): {ctx.phase_summary()}; whole run {took:.0f}s")
     json_path = report.write(args.out)

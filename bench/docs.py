@@ -15,10 +15,16 @@ def machine_text(report: Report) -> str:
     m = report.machine
     load = m.get("load_average_at_start")
     load_text = ", ".join(f"{x:.1f}" for x in load) if load else "unknown"
+    probe = m.get("speed_probe_ms_at_start")
+    probe_text = (
+        f"; speed probe (a fixed Python loop on one core, higher is slower) {probe} ms at the "
+        f"start, {m.get('speed_probe_ms_at_end', 'unknown')} ms at the end"
+        if probe is not None else ""
+    )
     return (
         f"Machine: {m.get('nproc')} cores ({m.get('cpu_model')}), {m.get('memory_gib')} GiB, "
-        f"Python {m.get('python')}, {m.get('platform')}; load average at start {load_text}; "
-        f"commit {m.get('git_commit')}."
+        f"Python {m.get('python')}, {m.get('platform')}; load average at start {load_text}"
+        f"{probe_text}; commit {m.get('git_commit')}."
     )
 
 

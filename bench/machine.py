@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -36,6 +37,23 @@ def load_average() -> tuple[float, float, float] | None:
         return None
 
 
+def speed_probe_ms() -> float:
+    """Milliseconds one core takes for a fixed pure-Python loop (best of three).
+
+    Shared and virtual machines change speed under other tenants' load without showing it in
+    the load average; this number, taken at the start and the end of a run, shows it (higher is
+    slower). Absolute figures (latencies, rates) move with it; ratios to a baseline measured in
+    the same run much less."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -54,5 +72,6 @@ def describe() -> dict[str, object]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "load_average_at_start": load_average(),
+        "speed_probe_ms_at_start": speed_probe_ms(),
         "git_commit": _git_commit(),
     }
