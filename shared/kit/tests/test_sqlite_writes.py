@@ -35,6 +35,16 @@ async def engine(sqlite_url):
     await engine.dispose()
 
 
+async def _loop_turns_while(waiting: asyncio.Task) -> None:
+    """The event loop keeps turning (20 ticks of 10 ms within 5 s) while ``waiting`` waits."""
+    ticks = 0
+    async with asyncio.timeout(5):
+        while ticks < 20:
+            await asyncio.sleep(0.01)
+            ticks += 1
+    assert not waiting.done()
+
+
 def _path(engine: AsyncEngine) -> str:
     assert engine.url.database
     return engine.url.database
@@ -90,12 +100,7 @@ async def test_a_commit_that_needs_a_lock_another_connection_holds_waits_on_the_
             reader.execute("BEGIN")
             assert reader.execute("SELECT count(*) FROM notes").fetchone() == (0,)  # a shared lock
             committing = asyncio.create_task(conn.commit())
-            ticks = 0
-            async with asyncio.timeout(5):
-                while ticks < 20:  # the loop keeps turning while the commit waits
-                    await asyncio.sleep(0.01)
-                    ticks += 1
-            assert not committing.done()
+            await _loop_turns_while(committing)
             reader.execute("COMMIT")
             async with asyncio.timeout(5):
                 await committing
@@ -117,12 +122,7 @@ async def test_waiting_for_another_writer_leaves_the_event_loop_free(engine):
             await session.commit()
 
     writing = asyncio.create_task(write())
-    ticks = 0
-    async with asyncio.timeout(5):
-        while ticks < 20:  # the loop keeps turning while the write waits for the lock
-            await asyncio.sleep(0.01)
-            ticks += 1
-    assert not writing.done()
+    await _loop_turns_while(writing)
     other.execute("COMMIT")
     async with asyncio.timeout(5):
         await writing
