@@ -18,14 +18,13 @@ import httpx
 
 from bench import api, profiling
 from bench.context import Context
-from bench.kafka_util import groups_reading, wait_caught_up
+from bench.kafka_util import wait_caught_up
 from bench.load import Errors, bounded, closed_loop
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
-from bench.scenarios.pipeline import DEMAND_GROUP, JOIN_GROUP
+from bench.scenarios.pipeline import order_readers
 from bench.stats import LatencyRun, Spread
-from tandem_contracts import procurement, sales
 from tandem_dev.system import SERVICES
 from tandem_kit.db import outbox_table
 from tandem_kit.embedded import free_port
@@ -136,11 +135,7 @@ async def _workers_caught_up(ctx: Context) -> float | None:
 
     if not await outboxes_empty(("sales",)):
         return None
-    waits = [
-        (sales.ORDERS.name, groups_reading(sales.ORDERS.name, (JOIN_GROUP,))),
-        (procurement.ORDER_DEMAND.name, [DEMAND_GROUP]),
-    ]
-    for topic, groups in waits:
+    for topic, groups in order_readers():
         left = deadline - time.perf_counter()
         if left <= 0 or not await wait_caught_up(kafka, topic, groups, left):
             return None

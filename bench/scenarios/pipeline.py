@@ -135,12 +135,7 @@ class Pipeline:
         # (whatever an earlier run left queued), and so has every other reader of the orders
         # (the customer worker's value: order intake, run before, leaves it a backlog that
         # would otherwise take the CPU the measured orders need).
-        waits = [
-            (sales.ORDERS.name, groups_reading(sales.ORDERS.name, (JOIN_GROUP,))),
-            (own.ORDER_DEMAND.name, [DEMAND_GROUP]),
-            (own.DEMAND.name, [NET_DEMAND_GROUP]),
-        ]
-        for topic, groups in waits:
+        for topic, groups in [*order_readers(), (own.DEMAND.name, [NET_DEMAND_GROUP])]:
             if not await wait_caught_up(self.kafka, topic, groups, DRAFT_SECONDS):
                 self.ctx.progress(f"pipeline: {', '.join(groups)} still behind on {topic}")
 
@@ -223,6 +218,15 @@ class Pipeline:
         return handling_totals(response.text, DEMAND_GROUP) if response.status_code == 200 else (
             0.0, 0.0
         )
+
+
+def order_readers() -> list[tuple[str, list[str]]]:
+    """(topic, consumer groups) on the way of an order: every reader of the orders (the demand
+    join and the customer value among them) and procurement's demand consumer."""
+    return [
+        (sales.ORDERS.name, groups_reading(sales.ORDERS.name, (JOIN_GROUP,))),
+        (own.ORDER_DEMAND.name, [DEMAND_GROUP]),
+    ]
 
 
 async def _until(condition, timeout: float, every: float = 0.02) -> bool:
