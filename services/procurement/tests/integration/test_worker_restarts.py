@@ -22,6 +22,7 @@ from tandem_kit.testing.plugin import eventually
 from tandem_procurement.bootstrap import unit_of_work_factory
 from tandem_procurement.domain.requisition import COVERING
 from tandem_procurement.domain.sourcing import OfferTerms
+from tandem_procurement.streams.join import unpack
 from tandem_procurement.testing import expected_open, order_history, record
 
 SKUS = [f"SKU-{c}" for c in "ABCDE"]
@@ -109,10 +110,14 @@ async def trail(kafka, skus) -> str:
                         what = f"requisition {str(req.requisition_id)[:8]} v{req.version} " \
                             f"{req.status} {[str(line.quantity) for line in req.lines]}"
                         sku = next((line.sku for line in req.lines), None)
-                    elif tp.topic == by_sku:
-                        value = json.loads(r.value)
-                        what = {k: v for k, v in value.items() if k in ("kind", "v", "open", "qty")}
-                        sku = value.get("sku")
+                    elif tp.topic == by_sku:  # a pack: the facts about these SKUs in it
+                        facts = [f for f in unpack(json.loads(r.value)) if f["sku"] in skus]
+                        what = [
+                            (f["kind"], (f.get("requisition_id") or f["line_id"])[:8], f["v"],
+                             f.get("qty", f.get("open")), (f.get("lines") or [""])[0][:8])
+                            for f in facts
+                        ]  # fmt: skip
+                        sku = facts[0]["sku"] if facts else None
                     else:
                         e = decode(own.NetDemandChanged, r.headers, r.value).data
                         what = f"v{e.version} ordered {e.ordered_quantity} covered " \
