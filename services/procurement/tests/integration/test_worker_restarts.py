@@ -22,7 +22,7 @@ from tandem_kit.testing.plugin import eventually
 from tandem_procurement.bootstrap import unit_of_work_factory
 from tandem_procurement.domain.requisition import COVERING
 from tandem_procurement.domain.sourcing import OfferTerms
-from tandem_procurement.streams.join import unpack
+from tandem_procurement.streams.join import fact_key, unpack
 from tandem_procurement.testing import expected_open, order_history, record
 
 SKUS = [f"SKU-{c}" for c in "ABCDE"]
@@ -113,7 +113,7 @@ async def trail(kafka, skus) -> str:
                     elif tp.topic == by_sku:  # a pack: the facts about these SKUs in it
                         facts = [f for f in unpack(json.loads(r.value)) if f["sku"] in skus]
                         what = [
-                            (f["kind"], (f.get("requisition_id") or f["line_id"])[:8], f["v"],
+                            (fact_key(f)[0], fact_key(f)[1][:8], f["v"],
                              f.get("qty", f.get("open")), (f.get("lines") or [""])[0][:8])
                             for f in facts
                         ]  # fmt: skip
