@@ -99,6 +99,9 @@ async def trail(kafka, skus) -> str:
             for topic in (own.DEMAND.name, by_sku, own.REQUISITIONS.name)
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
+        # The join's inputs include the orders: an order it never handled leaves demand short.
+        orders = [TopicPartition(sales.ORDERS.name, p)
+                  for p in sorted(consumer.partitions_for_topic(sales.ORDERS.name) or ())]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         found = []
@@ -125,7 +128,8 @@ async def trail(kafka, skus) -> str:
                         sku = e.sku
                     if sku in skus:
                         found.append((r.timestamp, f"{tp.topic}[{tp.partition}]@{r.offset} {what}"))
-        ends = await consumer.end_offsets([tp for tp in tps if tp.topic != own.DEMAND.name])
+        inputs = [tp for tp in tps if tp.topic != own.DEMAND.name] + orders
+        ends = await consumer.end_offsets(inputs)
     finally:
         await consumer.stop()
     group = AIOKafkaConsumer(
