@@ -13,7 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from tandem_customer.application.records import detect_breaches
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.bootstrap import unit_of_work_factory
-from tandem_customer.events.consumers import CUSTOMER_VALUE_GROUP, order_subscription
+from tandem_customer.events.consumers import (
+    CUSTOMER_VALUE_FETCH_WAIT_MS,
+    CUSTOMER_VALUE_GROUP,
+    order_subscription,
+)
 from tandem_customer.settings import CustomerSettings, rules_of
 from tandem_kit.consumer import EventConsumer
 from tandem_kit.db import session_factory
@@ -71,6 +75,7 @@ def create_worker(settings: CustomerSettings) -> Worker:
         group_id=CUSTOMER_VALUE_GROUP,
         subscriptions=[order_subscription()],
         uow_factory=uow_factory,
+        fetch_wait_ms=CUSTOMER_VALUE_FETCH_WAIT_MS,
     )
     return Worker(
         settings=settings,

@@ -17,6 +17,7 @@ from tandem_customer.application import handlers, records
 from tandem_customer.application.commands import RegisterCustomer
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.domain.tickets import Priority
+from tandem_customer.events.consumers import CUSTOMER_VALUE_FETCH_WAIT_MS
 from tandem_customer.settings import CustomerSettings, rules_of
 from tandem_customer.worker import create_worker
 from tandem_kit.db import create_engine, session_factory
@@ -185,3 +186,15 @@ async def test_an_sla_breach_is_published_once_even_across_a_worker_restart(sett
     async with uow_factory() as uow:
         ticket = await uow.tickets.get(first)
     assert ticket.escalated and ticket.first_response_breached_at and ticket.resolution_breached_at
+
+
+async def test_customer_value_reads_orders_in_fetches_that_wait_for_several(settings):
+    """Customer value trails the orders: its fetches wait longer than the services' default
+    (the requisitions' way keeps the short one), so each brings several orders."""
+    worker = create_worker(settings)
+    try:
+        [consumer] = worker.consumers
+        assert consumer.kafka.fetch_max_wait_ms == CUSTOMER_VALUE_FETCH_WAIT_MS
+        assert CUSTOMER_VALUE_FETCH_WAIT_MS > settings.kafka.fetch_max_wait_ms
+    finally:
+        await worker.engine.dispose()

@@ -10,6 +10,9 @@ from tandem_customer.application.value import when_order_changed
 from tandem_kit.consumer import Subscription
 
 CUSTOMER_VALUE_GROUP = group("customer.customer-value").group_id
+# Customer value may trail the orders: fetches that wait longer bring several orders each,
+# handled in one transaction and committed once, and ask the broker far less often.
+CUSTOMER_VALUE_FETCH_WAIT_MS = 200
 
 
 async def on_order_snapshot(
