@@ -391,7 +391,8 @@ class _Transport(faust_kafka.Transport):
 
 
 class _FlowControl(FlowControlEvent):
-    """Faust's flow control of stream queues, whose resume empties them only after a suspension.
+    """Faust's flow control of its queues (the streams' and the tables' changelog queue),
+    whose resume empties them only after a suspension.
 
     Faust suspends the flow (and empties the queues) as a rebalance begins, and resumes it
     several times while the tables recover and once more as the streams start, by then with
