@@ -21,6 +21,9 @@ from tandem_kit.streams import (
 )
 from tandem_kit.testing.plugin import unique
 
+# Records as bytes, as the services' apps read them.
+RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
 
 class Channel:
     """Publishes only when the test releases a record, as a slow or busy client would."""
@@ -312,9 +315,7 @@ async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
         web_enabled=False,
         datadir=str(tmp_path),
     )
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}
-    inbound = app.topic(source, **raw)
+    inbound = app.topic(source, **RAW)
 
     @app.agent(inbound)
     async def forward(stream):
@@ -446,11 +447,9 @@ async def test_a_restarted_app_hands_on_each_record_once_in_order_from_its_commi
     app = KafkaApp(app_id, kafka=kafka_settings, store="memory://", web_enabled=False,
                    datadir=str(tmp_path), topic_partitions=partitions)  # fmt: skip
     app.Table("handled", default=str, partitions=partitions)
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}  # fmt: skip
     handed: dict[int, list[int]] = {p: [] for p in range(partitions)}
 
-    @app.agent(app.topic(source, **raw))
+    @app.agent(app.topic(source, **RAW))
     async def note(stream):
         async for event in stream.events():
             handed[event.message.partition].append(event.message.offset)
@@ -485,8 +484,6 @@ async def test_a_rebalance_mid_stream_loses_no_record_and_stalls_no_partition(
     partitions, per_partition = 8, 150
     source = await _new_topic(kafka_settings, "kit-rebalance-in", partitions)
     app_id = unique("kit-rebalance")
-    raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw",
-           "value_serializer": "raw"}  # fmt: skip
     handled: set[tuple[int, int]] = set()
     partitions_of: dict[int, set[int]] = {1: set(), 2: set()}  # handled by each member
     quarter = partitions * per_partition // 4
@@ -498,7 +495,7 @@ async def test_a_rebalance_mid_stream_loses_no_record_and_stalls_no_partition(
                        broker_commit_interval=0.2)  # fmt: skip
         app.Table("seen", default=int, partitions=partitions)
 
-        @app.agent(app.topic(source, **raw), name=f"note-{n}")
+        @app.agent(app.topic(source, **RAW), name=f"note-{n}")
         async def note(stream):
             async for event in stream.events():
                 handled.add((event.message.partition, event.message.offset))
