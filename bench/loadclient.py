@@ -23,6 +23,10 @@ class Answer:
     body: bytes
     cache: str | None = None  # the gateway's X-Cache header (how its view cache answered)
 
+    @property
+    def status_code(self) -> int:  # as httpx names it (bench.api.ApiError reads it)
+        return self.status
+
     def json(self) -> Any:
         return json.loads(self.body)
 
@@ -42,6 +46,19 @@ class LoadClient:
             return Answer(
                 response.status, await response.read(), response.headers.get("X-Cache")
             )
+
+    async def post(
+        self, path: str, headers: dict[str, str] | None = None, body: Any = None
+    ) -> Answer:
+        """POST ``body`` as JSON (or nothing when None)."""
+        data = None if body is None else json.dumps(body).encode()
+        if data is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        skip = ("Content-Type",) if data is None else ()  # aiohttp would invent one
+        async with self._session.post(
+            path, headers=headers, data=data, skip_auto_headers=skip
+        ) as response:
+            return Answer(response.status, await response.read())
 
 
 @asynccontextmanager

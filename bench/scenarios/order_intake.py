@@ -14,12 +14,11 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 from bench import api, profiling
 from bench.context import Context
 from bench.kafka_util import wait_caught_up
 from bench.load import Errors, bounded, closed_loop
+from bench.loadclient import LoadClient, load_client
 from bench.procs import Child, cpu_seconds, peak_rss_mib, reset_peak_rss
 from bench.profiling import Recorder
 from bench.report import Figure, MemoryRow, Target
@@ -71,13 +70,21 @@ def start_baseline(ctx: Context) -> tuple[Child, str, float]:
     return child, url, child.wait_http(f"{url}/health")
 
 
-async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: Errors):
+async def _system_run(ctx: Context, gw: LoadClient, orders: int, errors: Errors):
     names = skus(ctx)
+
     async def place(index: int, client: int) -> None:
         customer = ctx.customers[client % len(ctx.customers)]
         headers = ctx.headers_of(client)
-        order = await api.create_order(gw, headers, customer["id"], names[index % len(names)])
-        await api.confirm_order(gw, headers, order)
+        body = api.order_body(customer["id"], names[index % len(names)])
+        response = await gw.post("/api/v1/orders", headers, body)
+        if response.status != 201:
+            raise api.ApiError("create an order", response)
+        order = response.json()
+        confirm = {**headers, "If-Match": f'"{order["version"]}"'}
+        response = await gw.post(f"/api/v1/orders/{order['id']}/confirm", confirm)
+        if response.status != 200:
+            raise api.ApiError("confirm an order", response)
 
     p = ctx.profile
     return await closed_loop(
@@ -86,18 +93,18 @@ async def _system_run(ctx: Context, gw: httpx.AsyncClient, orders: int, errors: 
     )
 
 
-async def _baseline_run(ctx: Context, client: httpx.AsyncClient, orders: int, errors: Errors):
+async def _baseline_run(ctx: Context, client: LoadClient, orders: int, errors: Errors):
     customer_ids = [str(uuid.uuid4()) for _ in range(ctx.profile.intake_clients)]
     names = skus(ctx)
 
     async def place(index: int, c: int) -> None:
         body = api.order_body(customer_ids[c % len(customer_ids)], names[index % len(names)])
-        response = await client.post("/orders", json=body)
-        if response.status_code != 201:
+        response = await client.post("/orders", None, body)
+        if response.status != 201:
             raise api.ApiError("baseline create", response)
         order = response.json()
         response = await client.post(f"/orders/{order['id']}/confirm")
-        if response.status_code != 200:
+        if response.status != 200:
             raise api.ApiError("baseline confirm", response)
 
     p = ctx.profile
@@ -171,20 +178,24 @@ async def run(ctx: Context) -> None:
     sys_errors, base_errors = Errors(), Errors()
     caught_up: list[float] = []  # seconds after each Tandem run until the workers were done
     conns = p.intake_clients * 2
+    harness = "harness (load generator)"
     async with (
-        api.http_client(ctx.system.gateway_url, conns) as gw,
-        api.http_client(base_url, conns) as bare,
+        load_client(ctx.system.gateway_url, conns) as gw,
+        load_client(base_url, conns) as bare,
     ):
         # Warm-up (connections, caches, first SQLite pages): not measured.
         await _system_run(ctx, gw, p.intake_warmup, Errors())
         await _baseline_run(ctx, bare, p.intake_warmup, Errors())
         for r in range(p.runs):
             reset_peak_rss(baseline.pid)
-            base_cpu = cpu_seconds(baseline.pid)
+            base_cpu, own_cpu = cpu_seconds(baseline.pid), time.process_time()
             result = await _baseline_run(ctx, bare, p.intake_orders, base_errors)
             if base_cpu is not None and (now := cpu_seconds(baseline.pid)) and result.completed:
                 cpu_ms.setdefault("baseline: bare FastAPI app", []).append(
                     (now - base_cpu) * 1000 / result.completed
+                )
+                cpu_ms.setdefault(f"baseline: {harness}", []).append(
+                    (time.process_time() - own_cpu) * 1000 / result.completed
                 )
             base_runs.append(result)
             if (rss := peak_rss_mib(baseline.pid)) is not None:
@@ -203,7 +214,12 @@ async def run(ctx: Context) -> None:
                 for problem in recorder.start(pids, p.intake_seconds):
                     ctx.progress(f"py-spy: {problem}")
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            own_cpu = time.process_time()
             result = await _system_run(ctx, gw, p.intake_orders, sys_errors)
+            if result.completed:
+                cpu_ms.setdefault(harness, []).append(
+                    (time.process_time() - own_cpu) * 1000 / result.completed
+                )
             if recorder is not None:
                 profiling.show(ctx.progress, ctx.report.notes, recorder.finish())
                 recorder = None
