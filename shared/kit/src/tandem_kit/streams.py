@@ -2,7 +2,7 @@
 
 Install with the ``streams`` extra (``tandem-kit[streams]``). ``KafkaApp`` is a ``faust.App``
 whose broker, credentials, timeouts and at-least-once defaults come from ``KafkaSettings``, and
-whose transport changes four things of Faust's aiokafka driver (and adds a fifth,
+whose transport changes six things of Faust's aiokafka driver (and adds one more,
 ``KafkaApp.send_at_once``: an output that leaves at once, yet holds back the commit):
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
@@ -31,13 +31,33 @@ whose transport changes four things of Faust's aiokafka driver (and adds a fifth
    after a worker was killed before its first commit of a partition: the restarted join lost
    the requisitions written meanwhile). Here such a partition goes back to where the reset
    policy says (the beginning, by default), and a committed 0 is sought like any offset.
+5. **Streams that start where they were committed, each record once and in order.** As a
+   rebalance ends, Faust resumes the stream partitions, then seeks them to their committed
+   offsets (a broker round trip each), then resumes the flow, which empties the stream queues.
+   Records fetched before the seek reached the agents and came again after it (twice, out of
+   order; one still on its way as the seek came moved the read offset past the records fetched
+   again, which Faust then dropped as already read), and records fetched after the seek but
+   before the flow resumed were emptied from the queues with the partition already past them:
+   lost, and Faust's commit, which lets a gap of one offset through, passed them (seen after a
+   worker restart: a requisition that never reached the demand join). Here stream partitions
+   resumed during a rebalance stay paused until that seek, and resuming a flow that was not
+   suspended empties nothing. A record fetched before the latest rebalance and skipped by a
+   stream counts for no commit.
+6. **No partition active is not every partition.** Faust's fetcher asks aiokafka for the
+   records of its active partitions, a set it changes in place; aiokafka reads an empty set as
+   "every partition", hands their records out and moves each position past them, and Faust
+   drops them, none being active. That happened whenever a fetch waited while the changelogs
+   were paused and the streams not yet resumed (seen after a graceful restart: records fetched
+   right after the seek to the committed offsets were lost, and the join never saw the rest of
+   its input). Here aiokafka reads Faust's set as it is at each hand-out, empty included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
 import faust
@@ -45,6 +65,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.transport.drivers import aiokafka as faust_kafka
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
+from faust.types.tuples import ack_lock
+from mode.utils.objects import cached_property
+from mode.utils.queues import FlowControlEvent
 
 from tandem_kit.kafka import IdleFetchWait, client_options
 from tandem_kit.settings import KafkaSettings
@@ -268,6 +291,34 @@ async def seek_to_committed(
     return committed
 
 
+class _ActivePartitions(AbstractSet[TP]):
+    """Faust's live set of active partitions as aiokafka's fetcher reads it: never empty.
+
+    aiokafka hands out the records of ``partitions`` only, unless ``partitions`` is empty: then
+    it hands out every partition's, and moves each one's position past them. Faust asks for
+    its active partitions (one set, changed in place) and drops what it gets for any other,
+    so records fetched while none was active (the changelogs paused, the streams not yet
+    resumed) were dropped with their partitions already past them: lost (seen after a
+    restart: the second half of the join's input never reached it). Read live, so that a
+    partition paused while a fetch waits is not handed out either.
+    """
+
+    def __init__(self, live: AbstractSet[TP]) -> None:
+        self._live = live
+
+    def __bool__(self) -> bool:
+        return True  # "no partition" must not read as "every partition"
+
+    def __contains__(self, tp: object) -> bool:
+        return tp in self._live
+
+    def __iter__(self) -> Iterator[TP]:
+        return iter(self._live)
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
 class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
     _idle: IdleFetchWait | None = None
 
@@ -279,6 +330,8 @@ class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         return consumer
 
     async def getmany(self, active_partitions: Any, timeout: float) -> Any:
+        if active_partitions is not None:
+            active_partitions = _ActivePartitions(active_partitions)
         records = await super().getmany(active_partitions, timeout)
         if self._idle is not None:
             self._idle.polled(any(records.values()))
@@ -300,8 +353,73 @@ class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
 
 
 class _Consumer(faust_kafka.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_for_seek: set[TP] = set()
+
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def resume_partitions(self, tps: Iterable[TP]) -> None:
+        """As Faust's, except that stream partitions resumed during a rebalance are held back
+        until the next seek to the committed offsets (``perform_seek``) has moved them.
+
+        Faust's recovery resumes the stream partitions and only then seeks them to their
+        committed offsets, one broker round trip after another: records fetched meanwhile
+        reached the agents and came again after the seek, handled twice and out of order.
+        """
+        resumed = set(tps)
+        if self.app.rebalancing:
+            held = {tp for tp in resumed if not self._is_changelog_tp(tp)}
+            self._held_for_seek |= held
+            resumed -= held
+        super().resume_partitions(resumed)
+
+    def pause_partitions(self, tps: Iterable[TP]) -> None:
+        paused = set(tps)
+        self._held_for_seek -= paused  # a pause (a new rebalance's) outlasts an earlier resume
+        super().pause_partitions(paused)
+
+    def on_buffer_drop(self, tp: TP) -> None:
+        if tp in self._held_for_seek or tp in self._paused_partitions:
+            # Faust would make it active again, paused or not, once its agent's full buffer
+            # drains (a buffer left full from before the rebalance): it waits for its resume.
+            self._buffered_partitions.discard(tp)
+            return
+        super().on_buffer_drop(tp)
+
+    async def perform_seek(self) -> None:
+        held = set(self._held_for_seek)  # what was held before this seek began
+        try:
+            await super().perform_seek()
+        except asyncio.CancelledError:
+            raise  # a new rebalance took over: its own recovery seeks, then releases
+        except BaseException:
+            self._release(held)  # as Faust would have them: fetching, if not where they were
+            raise
+        self._release(held)
+
+    def _release(self, held: set[TP]) -> None:
+        released = held & self._held_for_seek
+        self._held_for_seek -= released
+        if released:
+            super().resume_partitions(released & self.assignment())
+
+    def ack(self, message: Any) -> bool:
+        """As Faust's, for records of the current generation only.
+
+        Faust's streams skip a record fetched before the latest rebalance and ack it: the ack
+        counted towards the next commit although the record had not been handled, and after
+        the seek back to the committed offset it came again, handled or not (a commit could
+        pass it while its new delivery was still queued). Such a record is marked done here,
+        so that nothing waits for it (a stop waits for every record in flight), and counts
+        for no commit."""
+        if message.generation_id != self.app.consumer_generation_id:
+            with ack_lock:
+                message.acked = True
+                self._unacked_messages.discard(message)
+            return False
+        return super().ack(message)
 
     async def highwaters(self, *partitions: TP) -> Mapping[TP, int | None]:
         """End offsets as recovery reads them: checked against the records themselves."""
@@ -317,8 +435,29 @@ class _Transport(faust_kafka.Transport):
     Producer = _Producer
 
 
+class _FlowControl(FlowControlEvent):
+    """Faust's flow control of its queues (the streams' and the tables' changelog queue),
+    whose resume empties them only after a suspension.
+
+    Faust suspends the flow (and empties the queues) as a rebalance begins, and resumes it
+    several times while the tables recover and once more as the streams start, by then with
+    the stream partitions fetching: that last resume emptied records already fetched, whose
+    partitions had moved past them, and they were never handled (seen after a worker restart:
+    one requisition of a partition never reached the join, and the commit passed it).
+    """
+
+    def resume(self) -> None:
+        if self.is_active():
+            return  # nothing was held back: what the queues hold is still to be handled
+        super().resume()
+
+
 class KafkaApp(faust.App):
     """A Faust app on Kafka as configured by ``kafka``; ``options`` override Faust settings."""
+
+    @cached_property
+    def flow_control(self) -> FlowControlEvent:
+        return _FlowControl(loop=self.loop)
 
     def __init__(self, app_id: str, *, kafka: KafkaSettings, **options: Any) -> None:
         super().__init__(app_id, **{**faust_options(kafka, app_id), **options})
@@ -358,4 +497,3 @@ async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:
             raise RuntimeError(f"the {name} crashed") from app.crash_reason
     finally:
         await app.stop()
-
