@@ -247,7 +247,8 @@ async def run(ctx: Context) -> None:
             "order intake: the workers had handled "
             f"every order {min(caught_up):.1f} / {statistics.median(caught_up):.1f} / "
             f"{max(caught_up):.1f} s after each run's last one "
-            "(min / median / max); each process's CPU per order counts until then"
+            "(min / median / max); each process's CPU per order counts until then (the "
+            "harness's until the run's last order)"
         )
     if cpu_ms:
         share = ", ".join(

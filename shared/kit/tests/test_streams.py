@@ -252,8 +252,12 @@ async def test_records_of_partitions_not_active_stay_unread_even_when_none_is_ac
         await consumer.seek_to_beginning(*tps)
         fetcher = consumer._fetcher  # what Faust's consumer thread reads through
         live: set[TopicPartition] = set()  # Faust's active partitions: none, for now
+        deadline = asyncio.get_running_loop().time() + 10
+        while not all(tp in fetcher._records for tp in tps):  # both fetched, not handed out
+            assert asyncio.get_running_loop().time() < deadline, "nothing fetched in 10 s"
+            await asyncio.sleep(0.02)
 
-        assert await fetcher.fetched_records(_ActivePartitions(live), timeout=0.5) == {}
+        assert await fetcher.fetched_records(_ActivePartitions(live), timeout=0.2) == {}
         assert [await consumer.position(tp) for tp in tps] == [0, 0]
 
         live.add(tps[1])  # resumed: its records come, the other partition's still wait

@@ -66,6 +66,7 @@ from faust.transport.drivers import aiokafka as faust_kafka
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 from mode.utils.objects import cached_property
 from mode.utils.queues import FlowControlEvent
 
@@ -356,6 +357,7 @@ class _Consumer(faust_kafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_for_seek: set[TP] = set()
+        self._holds_taken_over = 0  # pauses of held partitions: a new rebalance took them
 
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -377,6 +379,8 @@ class _Consumer(faust_kafka.Consumer):
 
     def pause_partitions(self, tps: Iterable[TP]) -> None:
         paused = set(tps)
+        if paused & self._held_for_seek:
+            self._holds_taken_over += 1  # a new rebalance's pause: its recovery releases them
         self._held_for_seek -= paused  # a pause (a new rebalance's) outlasts an earlier resume
         super().pause_partitions(paused)
 
@@ -390,14 +394,15 @@ class _Consumer(faust_kafka.Consumer):
 
     async def perform_seek(self) -> None:
         held = set(self._held_for_seek)  # what was held before this seek began
+        taken_over = self._holds_taken_over
         try:
             await super().perform_seek()
-        except asyncio.CancelledError:
-            raise  # a new rebalance took over: its own recovery seeks, then releases
-        except BaseException:
-            self._release(held)  # as Faust would have them: fetching, if not where they were
-            raise
-        self._release(held)
+        finally:
+            # Sought, failed or cancelled (a recovery that timed out stops waiting for it):
+            # fetching again, as Faust would have them, unless a new rebalance paused them
+            # meanwhile; that one's own recovery seeks and releases them.
+            if self._holds_taken_over == taken_over:
+                self._release(held)
 
     def _release(self, held: set[TP]) -> None:
         released = held & self._held_for_seek
@@ -418,6 +423,7 @@ class _Consumer(faust_kafka.Consumer):
             with ack_lock:
                 message.acked = True
                 self._unacked_messages.discard(message)
+                notify(self._waiting_for_ack)  # a stop waiting for the streams to empty
             return False
         return super().ack(message)
 
