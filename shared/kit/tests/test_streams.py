@@ -103,6 +103,20 @@ async def _send_a_batch_of_five(producer: AIOKafkaProducer, topic: str) -> None:
     assert [(await f).offset for f in sent] == [0, 1, 2, 3, 4]
 
 
+async def _write_each(
+    settings: KafkaSettings, tps: list[TopicPartition], values: list[bytes]
+) -> None:
+    """``values``, in order, on each of ``tps`` (acknowledged by the broker one by one)."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for tp in tps:
+            for value in values:
+                await producer.send_and_wait(tp.topic, value, partition=tp.partition)
+    finally:
+        await producer.stop()
+
+
 async def _reported_ends(settings: KafkaSettings, tps: list[TopicPartition]) -> dict:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
     await consumer.start()
@@ -192,14 +206,7 @@ async def test_partitions_go_back_to_their_committed_offsets_or_to_the_beginning
     """Records fetched and then discarded are read again, committed or not (0 included)."""
     topic = await _new_topic(kafka_settings, "kit-seek", partitions=3)
     tps = [TopicPartition(topic, p) for p in range(3)]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for tp in tps:
-            for n in range(4):
-                await producer.send_and_wait(topic, b"%d" % n, partition=tp.partition)
-    finally:
-        await producer.stop()
+    await _write_each(kafka_settings, tps, [b"%d" % n for n in range(4)])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka_settings.bootstrap_servers,
         group_id=unique("kit-seek-group"),
@@ -234,13 +241,7 @@ async def test_records_of_partitions_not_active_stay_unread_even_when_none_is_ac
     dropped them (none of them active) with their partitions already past them."""
     topic = await _new_topic(kafka_settings, "kit-active", partitions=2)
     tps = [TopicPartition(topic, p) for p in range(2)]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        for tp in tps:
-            await producer.send_and_wait(topic, b"r", partition=tp.partition)
-    finally:
-        await producer.stop()
+    await _write_each(kafka_settings, tps, [b"r"])
     consumer = AIOKafkaConsumer(
         bootstrap_servers=kafka_settings.bootstrap_servers,
         enable_auto_commit=False,
