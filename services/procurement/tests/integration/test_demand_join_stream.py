@@ -1,5 +1,6 @@
 """The Faust demand join against a real Kafka-protocol broker: replay and restarts are exact."""
 
+import json
 import os
 import signal
 import subprocess
@@ -9,12 +10,15 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 
 from tandem_contracts import decode, sales
 from tandem_contracts import procurement as own
 from tandem_kit.kafka import ensure_topics
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.testing.plugin import eventually
+from tandem_procurement.streams.app import BY_SKU_SUFFIX
+from tandem_procurement.streams.app import PARTITIONS as BY_SKU_PARTITIONS
 from tandem_procurement.testing import expected_open, order_history, record
 
 
@@ -110,6 +114,35 @@ def nonzero(totals):
     return {k: v for k, v in totals.items() if v}
 
 
+async def packs_of(kafka, app_id) -> list[dict]:
+    """Every pack the join with ``app_id`` wrote to its by-SKU topic."""
+    topic = f"{app_id}-{BY_SKU_SUFFIX}"
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+    )
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(BY_SKU_PARTITIONS)]
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts)
+        packs: list[dict] = []
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                packs.extend(json.loads(r.value) for r in records)
+        return packs
+    finally:
+        await consumer.stop()
+
+
+def input_partition(order_id: str) -> int:
+    """The sales.orders.v1 partition of an order (keyed by its id, default partitioner)."""
+    every = list(range(sales.ORDERS.partitions))
+    return DefaultPartitioner()(order_id.encode(), every, every)
+
+
 async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_demand(
     kafka, tmp_path
 ):
@@ -118,9 +151,15 @@ async def test_replaying_the_order_topic_from_the_beginning_gives_the_same_net_d
     await produce(kafka, history)
     first = Outputs(kafka)
     await first.start_at_end()
-    await run_process_until(
-        kafka, f"procurement-test-{uuid.uuid4().hex[:8]}", first, expected, tmp_path
-    )
+    first_app = f"procurement-test-{uuid.uuid4().hex[:8]}"
+    await run_process_until(kafka, first_app, first, expected, tmp_path)
+    # The backlog spans every input partition, and the split takes it in batches of any
+    # partitions: a pack sums up the batch's facts for its by-SKU partition, whichever input
+    # partition their orders came from (one pack per input partition and by-SKU partition
+    # made six times the records).
+    packs = await packs_of(kafka, first_app)
+    spans = [{input_partition(fact["order_id"]) for fact in p["records"]} for p in packs]
+    assert max(len(s) for s in spans) > 1, spans
     # A new application instance (empty tables) replays the whole topic from the beginning.
     again = Outputs(kafka)
     await again.start_at_end()

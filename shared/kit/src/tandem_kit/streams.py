@@ -226,7 +226,12 @@ class _Producer(faust_kafka.Producer):
         self._undelivered: BaseException | None = None
 
     async def send_at_once(
-        self, topic: str, key: bytes | None, value: bytes, headers: Any = None
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        headers: Any = None,
+        partition: int | None = None,
     ) -> None:
         """Hand a record to the client now, not at the commit of the event being handled.
 
@@ -235,7 +240,7 @@ class _Producer(faust_kafka.Producer):
         failed producer) is recorded as failed instead, and the next flush fails the commit."""
         try:
             sent = await self.send(
-                topic, key, value, partition=None, timestamp=None, headers=headers
+                topic, key, value, partition=partition, timestamp=None, headers=headers
             )
             future = asyncio.ensure_future(sent)
         except Exception as exc:
@@ -473,14 +478,25 @@ class KafkaApp(faust.App):
         return _Transport(self.conf.broker_consumer, self)
 
     async def send_at_once(
-        self, topic: str, *, key: bytes | None, value: bytes, headers: Any = None
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes,
+        headers: Any = None,
+        partition: int | None = None,
     ) -> None:
         """Send a record now instead of at the next commit (``stream_publish_on_commit``),
-        keeping at least once: the commit that covers the event being handled waits for its
-        delivery and fails if it failed, so the event is handled again. For outputs on the way
-        to a reader that waits for them; a send attached to the commit batches better.
-        The topic must exist (the app's own declared topics do once it runs)."""
-        await cast(_Producer, self.producer).send_at_once(topic, key, value, headers)
+        keeping at least once: every later commit waits for its delivery and fails if it
+        failed, so the events not yet committed are handled again. Such a record is therefore
+        covered by whichever event's offset is committed next, of any input partition: one
+        record can sum up events of several partitions, which an attached send (published
+        with its own event's offset) cannot. For outputs on the way to a reader that waits
+        for them, and for records that sum up a batch. ``partition`` None: the producer's
+        partitioner. The topic must exist (the app's own declared topics do once it runs)."""
+        await cast(_Producer, self.producer).send_at_once(
+            topic, key, value, headers, partition=partition
+        )
 
 
 async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:

@@ -8,21 +8,22 @@ order; one agent owns the SKU side's fact tables and publishes ``NetDemandChange
 mode: raw bytes plus headers, decoded with the contracts.
 
 The order split handles order events in batches (up to ``SPLIT_BATCH`` events, or what arrives
-within ``SPLIT_WITHIN`` seconds): per input partition, one by-SKU record per by-SKU partition
-(a pack of every fact of the batch, see ``join.pack``) and one per-line output per order line,
-its latest version. The packs are attached to the batch's last event of that input partition,
-so they are published at the commit that covers every event they summarize, and never for an
-offset before it (a commit that covers only part of the batch publishes none of them; the
-events after it are handled again). Requisition events are split into packs the same way.
-Per record, Faust's send path, commit bookkeeping and the consumer cost as much as the join
-itself: packs cut the by-SKU records and their consumption by the size of a pack, and the SKU
-side publishes one state per SKU and pack.
+within ``SPLIT_WITHIN`` seconds, of any input partitions): one by-SKU record per by-SKU
+partition (a pack of every fact of the batch, see ``join.pack``) and one per-line output per
+order line, its latest version. Requisition events are split into packs the same way. Per
+record, Faust's send path, commit bookkeeping and the consumer cost as much as the join itself:
+packs cut the by-SKU records and their consumption by the size of a pack, and the SKU side
+publishes one state per SKU and pack. Each by-SKU record is also a batch the embedded broker
+keeps, and its reads slow down with every batch a partition holds (docs/performance.md,
+finding 23).
 
-The per-line outputs are on the way from a confirmed order to its requisition, so they leave
-at once (``KafkaApp.send_at_once``) instead of at the next commit, which a busy event loop can
-hold back by well over the commit interval (docs/performance.md, finding 18). At least once
-still holds: the commit that covers the batch waits for their delivery and fails if one
-failed, so the batch is handled again.
+Packs and per-line outputs leave at once (``KafkaApp.send_at_once``), not at the next commit:
+the per-line outputs are on the way from a confirmed order to its requisition, which a busy
+event loop can hold back by well over the commit interval (docs/performance.md, finding 18),
+and a pack sums up events of several input partitions, which a send attached to one event's
+offset cannot cover. At least once still holds: every commit after the send waits for its
+delivery and fails if it failed, so the batch's events are handled again (a pack or output
+sent twice changes nothing: each fact and output carries its version).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 import faust
 import faust.streams
 from aiokafka.partitioner import DefaultPartitioner
+from faust.serializers import codecs
 
 from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
@@ -186,11 +188,11 @@ def build_demand_join(
     @app.agent(orders_topic)
     async def split_orders(stream: faust.StreamT) -> None:
         async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
-            for tp_events in _by_partition(events):
-                await _split_batch(tp_events)
+            await _split_batch(events)
 
     async def _split_batch(events: list[faust.EventT]) -> None:
-        """Split the events of one input partition; outputs attached to the last of them."""
+        """Split a batch of order events (of any input partitions): one pack per by-SKU
+        partition and one output per order line, all sent at once."""
         records: list[tuple[str, dict]] = []
         lines: dict[tuple[str, str], tuple[str, dict]] = {}
         for event in events:
@@ -215,8 +217,7 @@ def build_demand_join(
                     lines[(record["order_id"], record["line_id"])] = (sku, record)
         if not records:
             return
-        with _handling(events[-1]):
-            await _send_packs(records)
+        await _send_packs(records)
         for sku, record in lines.values():
             # The per-line output needs nothing from the SKU side: it leaves from here, in
             # the order's own key and sequence, one hop earlier.
@@ -238,26 +239,34 @@ def build_demand_join(
                 headers=envelope.headers(),
             )
 
+    by_sku_name = by_sku.get_topic_name()
+
     async def _send_packs(records: list[tuple[str, dict]]) -> None:
+        """One pack per by-SKU partition, sent at once: every later commit waits for it, so it
+        is covered whichever input partition the commit moves (an attached send is published
+        with one input partition's offset, which took one pack per input partition and
+        by-SKU partition: six times the records, each a fetch and a stored batch more)."""
         for partition, facts in pack(records, partition_of).items():
             # Keyed by a SKU of the pack: every SKU in it hashes to this partition.
-            key = facts[0]["sku"].encode()
-            await by_sku.send(key=key, value={"records": facts}, partition=partition)
+            await app.send_at_once(
+                by_sku_name,
+                key=facts[0]["sku"].encode(),
+                value=codecs.dumps("json", {"records": facts}),
+                partition=partition,
+            )
 
     @app.agent(requisitions_topic)
     async def split_coverage(stream: faust.StreamT) -> None:
         # In batches as the orders: one pack per by-SKU partition for the requisition events
-        # of a batch and input partition, attached to the last of them.
+        # of a batch.
         async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
-            for tp_events in _by_partition(events):
-                records: list[tuple[str, dict]] = []
-                for event in tp_events:
-                    envelope = _decode(own.REQUISITIONS, event)
-                    if envelope is not None:
-                        records.extend(coverage_records(envelope.data))
-                if records:
-                    with _handling(tp_events[-1]):
-                        await _send_packs(records)
+            records: list[tuple[str, dict]] = []
+            for event in events:
+                envelope = _decode(own.REQUISITIONS, event)
+                if envelope is not None:
+                    records.extend(coverage_records(envelope.data))
+            if records:
+                await _send_packs(records)
 
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:

