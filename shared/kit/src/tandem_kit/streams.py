@@ -488,10 +488,13 @@ class KafkaApp(faust.App):
     ) -> None:
         """Send a record now instead of at the next commit (``stream_publish_on_commit``),
         keeping at least once: every later commit waits for its delivery and fails if it
-        failed, so the events not yet committed are handled again. Such a record is therefore
-        covered by whichever event's offset is committed next, of any input partition: one
-        record can sum up events of several partitions, which an attached send (published
-        with its own event's offset) cannot. For outputs on the way to a reader that waits
+        failed, so the events not yet committed are handled again. Sent from an agent's body
+        while it handles events (before they are acked: ``take_events`` acks a batch when the
+        body asks for the next one), such a record is therefore covered by whichever of their
+        offsets is committed first, of any input partition: one record can sum up events of
+        several partitions, which an attached send (published with its own event's offset)
+        cannot. A send from another task, or after the events were acked, has no such
+        guarantee. For outputs on the way to a reader that waits
         for them, and for records that sum up a batch. ``partition`` None: the producer's
         partitioner. The topic must exist (the app's own declared topics do once it runs)."""
         await cast(_Producer, self.producer).send_at_once(

@@ -126,7 +126,8 @@ def build_demand_join(
         # At least once without transactions: every send made while handling an event is
         # attached to its source offset, published at commit, and the commit waits for the
         # broker's ack, so a send lost in a crash or rebalance is redone, never skipped.
-        # Commit often: outputs leave only at commit time.
+        # Commit often: net demand leaves only at commit time (packs and per-line outputs
+        # leave at once, and each commit waits for them).
         stream_publish_on_commit=True,
         broker_commit_interval=0.05,
         store="memory://",
