@@ -335,6 +335,23 @@ async def test_a_flush_waits_for_the_records_sent_at_once_and_fails_when_one_fai
         await asyncio.wait_for(producer.flush(), 5)  # app restarts: it would cover the loss
 
 
+async def test_a_record_sent_at_once_goes_to_the_partition_asked_or_to_the_partitioner():
+    app, producer, _ = _offline_producer()
+    asked: list[int | None] = []
+
+    async def send(topic, key, value, partition, timestamp, headers):
+        asked.append(partition)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result("delivered")
+        return done
+
+    producer.send = send
+    await app.send_at_once("out", key=b"k", value=b"1", partition=4)
+    await app.send_at_once("out", key=b"k", value=b"2")
+    assert asked == [4, None]  # None: the producer's partitioner places it by key
+    await asyncio.wait_for(producer.flush(), 5)
+
+
 async def test_a_send_refused_by_the_client_fails_the_commit_instead_of_the_agent():
     app, producer, _ = _offline_producer()
 

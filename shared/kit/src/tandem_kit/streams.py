@@ -494,9 +494,9 @@ class KafkaApp(faust.App):
         offsets is committed first, of any input partition: one record can sum up events of
         several partitions, which an attached send (published with its own event's offset)
         cannot. A send from another task, or after the events were acked, has no such
-        guarantee. For outputs on the way to a reader that waits
-        for them, and for records that sum up a batch. ``partition`` None: the producer's
-        partitioner. The topic must exist (the app's own declared topics do once it runs)."""
+        guarantee. For outputs on the way to a reader that waits for them, and for records
+        that sum up a batch. ``partition`` None: the producer's partitioner. The topic must
+        exist (the app's own declared topics do once it runs)."""
         await cast(_Producer, self.producer).send_at_once(
             topic, key, value, headers, partition=partition
         )
