@@ -4,8 +4,10 @@ PostgreSQL)."""
 
 import asyncio
 import contextlib
+import dataclasses
+import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -392,3 +394,140 @@ async def test_two_orders_of_one_customer_applied_at_once_both_count(
     )
     stored = await value(uow_factory, customer_id)
     assert (stored["order_count"], stored["lifetime_revenue"]) == (2, Decimal(150))
+
+
+# An order event moves the stored totals by that order's difference: the same cost however many
+# orders the customer has, and the same totals as counting every order afresh.
+
+
+async def test_a_value_moved_event_by_event_equals_the_value_counted_afresh(database_url):
+    await upgrade(database_url, "tandem_customer.db:migrations")
+    engine = create_engine(database_url)
+    rules = Rules(exchange_rates={"USD": Decimal("0.9137")})
+    uow_factory = unit_of_work_factory(session_factory(engine), rules)
+    rng = random.Random(20261206)
+    try:
+        customer_id = await register(uow_factory, "Moved")
+        orders = [[uuid.uuid4(), 0, AT + timedelta(hours=rng.randrange(100))] for _ in range(8)]
+        for step in range(120):
+            order = rng.choice(orders)
+            order[1] += rng.choice((1, 1, 2))  # versions grow, sometimes skipping one
+            status = rng.choice(("draft", "confirmed", "fulfilled", "closed", "cancelled"))
+            total = str(Decimal(rng.randrange(1, 10**7)).scaleb(-rng.choice((0, 2, 3, 5))))
+            currency = rng.choice(("EUR", "EUR", "USD", "JPY"))  # JPY: no rate
+            await apply(
+                uow_factory, order[0], customer_id, order[1], status, total, currency, order[2]
+            )
+            async with uow_factory() as uow:
+                stored = await uow.values.totals(customer_id)
+                afresh = await uow.values.facts(customer_id, "EUR")
+            assert stored is not None
+            assert (stored.order_count, stored.lifetime_revenue, stored.last_order_at) == (
+                afresh.order_count,
+                afresh.lifetime_revenue,
+                afresh.last_order_at,
+            ), f"step {step}"
+        last = (await published(uow_factory, customer_id))[-1]
+        assert (last.order_count, last.lifetime_revenue.amount) == (
+            stored.order_count,
+            stored.lifetime_revenue,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def test_an_order_event_counts_afresh_only_when_the_latest_order_leaves(
+    uow_factory, customer_id, monkeypatch
+):
+    from tandem_customer.db import values as values_module
+
+    counted = []
+    read = values_module.ValueRepository.facts
+
+    async def facts(self, customer, currency):
+        counted.append(customer)
+        return await read(self, customer, currency)
+
+    monkeypatch.setattr(values_module.ValueRepository, "facts", facts)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await apply(uow_factory, first, customer_id, 1, "confirmed", "100")
+    assert len(counted) == 1  # the customer's first value is counted
+    await apply(uow_factory, second, customer_id, 1, "draft", "50", at=LATER)
+    await apply(uow_factory, second, customer_id, 2, "confirmed", "50", at=LATER)
+    await apply(uow_factory, first, customer_id, 2, "fulfilled", "110")
+    await apply(uow_factory, first, customer_id, 3, "cancelled", "110")  # not the latest
+    assert len(counted) == 1
+    row = await value(uow_factory, customer_id)
+    assert (row["order_count"], row["lifetime_revenue"], row["last_order_at"]) == (
+        1,
+        Decimal(50),
+        LATER,
+    )
+
+    await apply(uow_factory, second, customer_id, 3, "cancelled", "50", at=LATER)  # the latest
+    assert len(counted) == 2
+    row = await value(uow_factory, customer_id)
+    assert (row["order_count"], row["lifetime_revenue"], row["last_order_at"]) == (0, 0, None)
+
+
+async def test_an_order_changed_since_it_was_read_is_not_written_and_is_handled_again(
+    uow_factory, customer_id, monkeypatch
+):
+    from tandem_customer.application.value import OrderChangedMeanwhile
+    from tandem_customer.db import values as values_module
+
+    order = uuid.uuid4()
+    await apply(uow_factory, order, customer_id, 1, "confirmed", "100")
+    await apply(uow_factory, order, customer_id, 2, "confirmed", "120")
+    before = await value(uow_factory, customer_id)
+
+    # As another member of the group would leave it: version 2 stored after this one read 1.
+    look_up = values_module.ValueRepository.look_up
+
+    async def stale(self, order_id, customer):
+        found = await look_up(self, order_id, customer)
+        return dataclasses.replace(found, known=dataclasses.replace(found.known, version=1))
+
+    monkeypatch.setattr(values_module.ValueRepository, "look_up", stale)
+    with pytest.raises(OrderChangedMeanwhile):
+        await apply(uow_factory, order, customer_id, 3, "cancelled", "120")
+    monkeypatch.undo()
+    assert await value(uow_factory, customer_id) == before
+
+    assert await apply(uow_factory, order, customer_id, 3, "cancelled", "120")  # again
+    row = await value(uow_factory, customer_id)
+    assert (row["order_count"], row["lifetime_revenue"]) == (0, 0)
+
+
+async def test_two_orders_of_a_customer_with_a_value_applied_at_once_both_count(
+    uow_factory, customer_id, monkeypatch
+):
+    """As above, on the way that moves the stored totals: the second reads them only after the
+    first committed."""
+    from tandem_customer.db import values as values_module
+
+    await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "10")
+    read = values_module.ValueRepository.totals
+    both_read = asyncio.Event()
+    readers = []
+
+    async def totals(self, customer):
+        found = await read(self, customer)
+        readers.append(customer)
+        if len(readers) == 2:
+            both_read.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both_read.wait(), 1.0)
+        return found
+
+    monkeypatch.setattr(values_module.ValueRepository, "totals", totals)
+    await asyncio.wait_for(
+        asyncio.gather(
+            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "100"),
+            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "50"),
+        ),
+        30,
+    )
+    assert len(readers) == 2
+    stored = await value(uow_factory, customer_id)
+    assert (stored["order_count"], stored["lifetime_revenue"]) == (3, Decimal(160))

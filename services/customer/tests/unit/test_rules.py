@@ -8,10 +8,18 @@ from types import SimpleNamespace
 import pytest
 
 from tandem_customer.domain import dedup
+from tandem_customer.domain.events import ValueFacts
 from tandem_customer.domain.scoring import ScoringRules, score
 from tandem_customer.domain.segments import check_rules, matches
 from tandem_customer.domain.tickets import Priority, SlaPolicy, Ticket, TicketStatus
-from tandem_customer.domain.value import TierRule, TierRules, in_currency
+from tandem_customer.domain.value import (
+    OrderShare,
+    TierRule,
+    TierRules,
+    in_currency,
+    moved,
+    plain,
+)
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 POLICY = SlaPolicy.default()
@@ -167,6 +175,39 @@ def test_currency_conversion_uses_configured_rates_only():
     assert in_currency(Decimal(10), "EUR", "EUR", {}) == Decimal(10)
     assert in_currency(Decimal(10), "USD", "EUR", {"USD": Decimal("0.9")}) == Decimal("9.0000")
     assert in_currency(Decimal(10), "JPY", "EUR", {}) is None
+
+
+def test_revenue_is_kept_to_four_places_rounded_half_away_from_zero_as_postgresql_does():
+    assert in_currency(Decimal("0.12345"), "EUR", "EUR", {}) == Decimal("0.1235")
+    assert in_currency(Decimal("-0.12345"), "EUR", "EUR", {}) == Decimal("-0.1235")
+    assert in_currency(Decimal("10.5"), "USD", "EUR", {"USD": Decimal("0.00001")}) == Decimal(
+        "0.0001"
+    )
+    assert str(plain(Decimal("150.5000"))) == "150.50"
+    assert str(plain(Decimal("0.1240"))) == "0.124"
+
+
+def test_a_value_moves_by_one_orders_difference_unless_its_latest_order_leaves():
+    early, late, latest = T0, T0 + timedelta(days=1), T0 + timedelta(days=2)
+    facts = ValueFacts(Decimal("300"), "EUR", 3, late)
+
+    added = moved(facts, None, OrderShare(Decimal("50.5"), latest))
+    assert added == ValueFacts(Decimal("350.5"), "EUR", 4, latest)
+    # An order with no exchange rate counts, and adds no revenue.
+    assert moved(facts, None, OrderShare(None, early)) == ValueFacts(Decimal(300), "EUR", 4, late)
+    # Counted before and after: its revenue changes, the count and the last order stay.
+    changed = moved(facts, OrderShare(Decimal(100), late), OrderShare(Decimal(120), late))
+    assert changed == ValueFacts(Decimal(320), "EUR", 3, late)
+    # An older order leaving: the latest one is still there.
+    assert moved(facts, OrderShare(Decimal(100), early), None) == ValueFacts(
+        Decimal(200), "EUR", 2, late
+    )
+    # The order leaving may have been the latest (or the only) one: the difference cannot tell.
+    assert moved(facts, OrderShare(Decimal(100), late), None) is None
+    assert moved(ValueFacts(Decimal(0), "EUR", 0, None), OrderShare(None, early), None) is None
+    assert moved(ValueFacts(Decimal(0), "EUR", 0, None), None, OrderShare(None, early)) == (
+        ValueFacts(Decimal(0), "EUR", 1, early)
+    )
 
 
 def test_segment_rules_are_checked_and_matched():

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.db.values import CountedOrder
-from tandem_customer.domain.model import takes_tier
-from tandem_customer.domain.value import COUNTED_STATUSES, CustomerValue, in_currency
+from tandem_customer.domain.events import ValueFacts
+from tandem_customer.domain.model import CustomerStatus, takes_tier
+from tandem_customer.domain.value import (
+    COUNTED_STATUSES,
+    CustomerValue,
+    OrderShare,
+    in_currency,
+    moved,
+    plain,
+)
 
 
 async def resolve_customer(
@@ -37,8 +46,11 @@ async def when_order_changed(
 ) -> bool:
     """Apply the newest state of one order; older or repeated versions change nothing.
 
-    The customer's value is recalculated only when the order's part in it changes (a draft,
-    or a new version counting the same revenue, leaves it as it is) or was never calculated.
+    The customer's value moves by the order's difference (its former share out, its new one
+    in) when the order's part in it changes, so an order event costs the same however many
+    orders the customer has; it is counted afresh from all of them only when it never was,
+    when the order moves to another customer, or when the order leaving may have been the
+    customer's latest. A draft, or a new version counting the same revenue, leaves it as it is.
     """
     found = await uow.values.look_up(order_id, customer_id)
     known = found.known
@@ -50,7 +62,7 @@ async def when_order_changed(
         owner, has_value = await resolve_customer(uow, found.merged_into, hops=9), None
     rules = uow.rules
     revenue = in_currency(total, currency, rules.currency, rules.exchange_rates)
-    await uow.values.save_order(
+    ordered_at = await uow.values.save_order(
         {
             "order_id": order_id,
             "customer_id": owner,
@@ -62,16 +74,30 @@ async def when_order_changed(
             "ordered_at": at,
             "updated_at": at,
         },
-        exists=known is not None,
+        seen=None if known is None else known.version,
     )
+    if ordered_at is None:
+        # Another member of the group applied a version of this order since it was read (a
+        # rebalance): the difference read is stale. The consumer handles the event again.
+        raise OrderChangedMeanwhile(order_id)
     if known is not None and known.customer_id != owner:
         await recompute_value(uow, owner)
         await recompute_value(uow, known.customer_id)
-    elif not _counts_the_same(known, status, revenue) or not (
-        has_value if has_value is not None else await uow.values.has_value(owner)
-    ):
-        await recompute_value(uow, owner)
+    elif _counts_the_same(known, status, revenue):
+        if not (has_value if has_value is not None else await uow.values.has_value(owner)):
+            await recompute_value(uow, owner)
+    else:
+        before = None if known is None else _share(known.status, known.revenue, ordered_at)
+        await move_value(uow, owner, before, _share(status, revenue, ordered_at))
     return True
+
+
+class OrderChangedMeanwhile(Exception):
+    """An order's stored version changed between reading and writing it: handle it again."""
+
+
+def _share(status: str, revenue: Decimal | None, ordered_at: datetime) -> OrderShare | None:
+    return OrderShare(revenue, ordered_at) if status in COUNTED_STATUSES else None
 
 
 def _counts_the_same(known: CountedOrder | None, status: str, revenue: Decimal | None) -> bool:
@@ -84,17 +110,53 @@ def _counts_the_same(known: CountedOrder | None, status: str, revenue: Decimal |
 
 
 async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> None:
-    """Totals from the counted orders, published (CustomerValueChanged) when they or the tier
-    differ from the stored ones; the customer's tier follows (published if it changes)."""
-    rules = uow.rules
+    """Totals counted afresh from the customer's counted orders, then stored and published as
+    ``_settle`` does."""
+    held = await _lock(uow, customer_id)
+    await _settle(uow, customer_id, held, await uow.values.facts(customer_id, uow.rules.currency))
+
+
+async def move_value(
+    uow: CustomerUnitOfWork,
+    customer_id: uuid.UUID,
+    removed: OrderShare | None,
+    added: OrderShare | None,
+) -> None:
+    """The stored totals moved by one order's difference (``removed`` its former share,
+    ``added`` its new one), then stored and published as ``_settle`` does; counted afresh where
+    the difference cannot tell (no value yet, another reporting currency, the latest order
+    leaving)."""
+    held = await _lock(uow, customer_id)
+    currency = uow.rules.currency
+    stored = await uow.values.totals(customer_id)
+    facts = None if stored is None or stored.currency != currency else moved(stored, removed, added)
+    if facts is None:
+        facts = await uow.values.facts(customer_id, currency)
+    await _settle(uow, customer_id, held, facts)
+
+
+async def _lock(
+    uow: CustomerUnitOfWork, customer_id: uuid.UUID
+) -> tuple[str, CustomerStatus] | None:
     # The customer's row is locked first, before the totals are read: two workers applying two
     # orders of one customer at once (PostgreSQL, READ COMMITTED) then take turns, and the
-    # second reads the first's order instead of storing (and publishing) totals without it;
-    # merges lock customers first too, so the two never wait for each other in a cycle. The
-    # customer is loaded only when its tier changes.
-    held = await uow.customers.tier_and_status(customer_id, for_update=True)
-    facts = await uow.values.facts(customer_id, rules.currency)
-    tier = rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
+    # second reads the totals with the first's order instead of storing (and publishing) totals
+    # without it; merges lock customers first too, so the two never wait for each other in a
+    # cycle.
+    return await uow.customers.tier_and_status(customer_id, for_update=True)
+
+
+async def _settle(
+    uow: CustomerUnitOfWork,
+    customer_id: uuid.UUID,
+    held: tuple[str, CustomerStatus] | None,
+    facts: ValueFacts,
+) -> None:
+    """Store the totals, published (CustomerValueChanged) when they or the tier differ from the
+    stored ones; the customer's tier follows (published if it changes). The customer is loaded
+    only when its tier changes."""
+    facts = replace(facts, lifetime_revenue=plain(facts.lifetime_revenue))
+    tier = uow.rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
     version = await uow.values.store(customer_id, facts, tier)
     if version is not None:
         uow.track(CustomerValue.changed(customer_id, version, facts, tier))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -78,8 +79,18 @@ _LOOKUP = select(
 )
 _HAS_VALUE = select(_v.customer_id).where(_v.customer_id == bindparam("customer_id"))
 _INSERT_ORDER = insert(order_values)
-# SET follows the keys bound (the key itself is not a column, so it is never set).
-_UPDATE_ORDER = update(order_values).where(_o.order_id == bindparam("key"))
+# SET follows the keys bound (the key and the version seen are no columns: never set). Only the
+# version the caller read is replaced: an order changed meanwhile (by another member of the
+# group, after a rebalance) matches no row, and the caller's difference would be wrong.
+_UPDATE_ORDER = (
+    update(order_values)
+    .where(_o.order_id == bindparam("key"), _o.version == bindparam("seen"))
+    .returning(_o.ordered_at)
+)
+# A customer's totals as stored, to move them by one order's difference.
+_TOTALS = select(_v.lifetime_revenue, _v.currency, _v.order_count, _v.last_order_at).where(
+    _v.customer_id == bindparam("customer_id")
+)
 # One row per customer: its counted orders' number, latest time and revenues. The revenues come
 # as one text (summed here, not in SQL: SQLite keeps money as text and would sum floats).
 _FACTS = select(
@@ -126,9 +137,7 @@ class ValueRepository:
     async def look_up(self, order_id: uuid.UUID, customer_id: uuid.UUID) -> OrderLookup:
         """The order as counted so far, and the named customer's tombstone and value row."""
         row = (
-            await self.session.execute(
-                _LOOKUP, {"order_id": order_id, "customer_id": customer_id}
-            )
+            await self.session.execute(_LOOKUP, {"order_id": order_id, "customer_id": customer_id})
         ).one()
         known = (
             None
@@ -142,13 +151,26 @@ class ValueRepository:
         found = await self.session.scalar(_HAS_VALUE, {"customer_id": customer_id})
         return found is not None
 
-    async def save_order(self, values: dict[str, Any], *, exists: bool) -> None:
-        """Insert or replace one order's row (the caller checked the version is newer)."""
-        if exists:
-            keep = {k: v for k, v in values.items() if k not in ("order_id", "ordered_at")}
-            await self.session.execute(_UPDATE_ORDER, {"key": values["order_id"], **keep})
-        else:
+    async def save_order(self, values: dict[str, Any], *, seen: int | None) -> datetime | None:
+        """Insert one order's row (``seen`` None: it had none) or replace the version ``seen``
+        (the caller checked the new one is newer); the order's time, which never changes once
+        recorded. None when the stored version is no longer ``seen``: nothing was written.
+        """
+        if seen is None:
             await self.session.execute(_INSERT_ORDER, values)
+            ordered_at: datetime = values["ordered_at"]
+            return ordered_at
+        keep = {k: v for k, v in values.items() if k not in ("order_id", "ordered_at")}
+        return await self.session.scalar(
+            _UPDATE_ORDER, {"key": values["order_id"], "seen": seen, **keep}
+        )
+
+    async def totals(self, customer_id: uuid.UUID) -> ValueFacts | None:
+        """A customer's value as stored (None: never calculated)."""
+        row = (await self.session.execute(_TOTALS, {"customer_id": customer_id})).first()
+        if row is None:
+            return None
+        return ValueFacts(row.lifetime_revenue, row.currency, row.order_count, row.last_order_at)
 
     async def facts(self, customer_id: uuid.UUID, currency: str) -> ValueFacts:
         """Lifetime revenue, order count and last order of a customer from its counted orders."""

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from tandem_customer.domain.events import CustomerValueChanged, ValueFacts
 from tandem_kit.aggregate import EventSource
 
 # Orders in these states count towards lifetime revenue; a cancelled one does not.
 COUNTED_STATUSES = frozenset({"confirmed", "fulfilled", "closed"})
+# Revenue is kept to four places (NUMERIC(20, 4) on PostgreSQL), so sums are exact.
+REVENUE_SCALE = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,47 @@ class TierRules:
 def in_currency(
     amount: Decimal, currency: str, target: str, rates: dict[str, Decimal]
 ) -> Decimal | None:
-    """``amount`` converted to ``target`` with configured rates (units of target per unit)."""
+    """``amount`` converted to ``target`` with configured rates (units of target per unit), to
+    four places (half away from zero, as PostgreSQL rounds a NUMERIC)."""
     if currency == target:
-        return amount
+        return amount.quantize(REVENUE_SCALE, ROUND_HALF_UP)
     rate = rates.get(currency)
-    return None if rate is None else (amount * rate).quantize(Decimal("0.0001"))
+    return None if rate is None else (amount * rate).quantize(REVENUE_SCALE, ROUND_HALF_UP)
+
+
+def plain(amount: Decimal) -> Decimal:
+    """An amount as stored money reads back: two places unless more precision is there."""
+    cents = amount.quantize(Decimal("0.01"))
+    return cents if cents == amount else amount.normalize()
+
+
+@dataclass(frozen=True)
+class OrderShare:
+    """What one counted order adds to its customer's value."""
+
+    revenue: Decimal | None  # None: no exchange rate for its currency; it counts, adds nothing
+    ordered_at: datetime
+
+
+def moved(
+    facts: ValueFacts, removed: OrderShare | None, added: OrderShare | None
+) -> ValueFacts | None:
+    """``facts`` without one order's former share and with its new one (None: it did not or
+    no longer counts), so that an order event costs the same however many orders the customer
+    has. None when the difference cannot tell: the order leaving may have been the latest one,
+    and the last order must then be looked for among the others.
+    """
+    revenue, count, last = facts.lifetime_revenue, facts.order_count, facts.last_order_at
+    if removed is not None:
+        if added is None and (last is None or removed.ordered_at >= last):
+            return None
+        revenue -= removed.revenue or 0
+        count -= 1
+    if added is not None:
+        revenue += added.revenue or 0
+        count += 1
+        last = added.ordered_at if last is None else max(last, added.ordered_at)
+    return ValueFacts(revenue, facts.currency, count, last)
 
 
 @dataclass(eq=False)
