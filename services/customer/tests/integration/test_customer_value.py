@@ -21,7 +21,7 @@ from tandem_customer.application.config import Rules
 from tandem_customer.application.value import recompute_value, when_order_changed
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.domain.events import ValueFacts
-from tandem_customer.domain.value import TierRule, TierRules
+from tandem_customer.domain.value import TierRule, TierRules, plain
 from tandem_kit.db import create_engine, outbox_table, session_factory
 from tandem_kit.migrations import upgrade
 
@@ -279,6 +279,9 @@ async def test_every_change_of_a_value_is_published_once_with_the_next_version(
         (3, eur("100"), 1, AT, "bronze"),
     ]
     assert {e.customer_id for e in events} == {customer_id}
+    # The same text whether the totals were counted afresh (the first) or moved (the others).
+    amounts = [e.model_dump(mode="json")["lifetime_revenue"]["amount"] for e in events]
+    assert amounts == ["100.00", "150.50", "100.00"]
     async with uow_factory() as uow:
         assert (await uow.values.get(customer_id))["version"] == 3
 
@@ -408,16 +411,15 @@ async def test_a_value_moved_event_by_event_equals_the_value_counted_afresh(data
     rng = random.Random(20261206)
     try:
         customer_id = await register(uow_factory, "Moved")
-        orders = [[uuid.uuid4(), 0, AT + timedelta(hours=rng.randrange(100))] for _ in range(8)]
+        orders = [[uuid.uuid4(), 0] for _ in range(8)]
         for step in range(120):
             order = rng.choice(orders)
             order[1] += rng.choice((1, 1, 2))  # versions grow, sometimes skipping one
             status = rng.choice(("draft", "confirmed", "fulfilled", "closed", "cancelled"))
             total = str(Decimal(rng.randrange(1, 10**7)).scaleb(-rng.choice((0, 2, 3, 5))))
             currency = rng.choice(("EUR", "EUR", "USD", "JPY"))  # JPY: no rate
-            await apply(
-                uow_factory, order[0], customer_id, order[1], status, total, currency, order[2]
-            )
+            at = AT + timedelta(hours=rng.randrange(100))  # later versions' times are ignored
+            await apply(uow_factory, order[0], customer_id, order[1], status, total, currency, at)
             async with uow_factory() as uow:
                 stored = await uow.values.totals(customer_id)
                 afresh = await uow.values.facts(customer_id, "EUR")
@@ -431,6 +433,10 @@ async def test_a_value_moved_event_by_event_equals_the_value_counted_afresh(data
         assert (last.order_count, last.lifetime_revenue.amount) == (
             stored.order_count,
             stored.lifetime_revenue,
+        )
+        # Published as stored money reads back, whichever way the totals were reached.
+        assert last.lifetime_revenue.model_dump(mode="json")["amount"] == str(
+            plain(afresh.lifetime_revenue)
         )
     finally:
         await engine.dispose()
@@ -531,3 +537,138 @@ async def test_two_orders_of_a_customer_with_a_value_applied_at_once_both_count(
     assert len(readers) == 2
     stored = await value(uow_factory, customer_id)
     assert (stored["order_count"], stored["lifetime_revenue"]) == (3, Decimal(160))
+
+
+async def test_a_value_kept_in_another_currency_is_counted_afresh_in_the_new_one(database_url):
+    await upgrade(database_url, "tandem_customer.db:migrations")
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    rates = {"USD": Decimal("0.5"), "EUR": Decimal("2")}
+    in_eur = unit_of_work_factory(sessions, Rules(exchange_rates=rates))
+    in_usd = unit_of_work_factory(sessions, Rules(currency="USD", exchange_rates=rates))
+    try:
+        customer_id = await register(in_eur, "Reported")
+        await apply(in_eur, uuid.uuid4(), customer_id, 1, "confirmed", "100")  # 100 EUR
+        # The reporting currency changes: orders keep the revenue they were counted with, and
+        # the stored EUR totals are not moved by a USD difference but counted afresh.
+        await apply(in_usd, uuid.uuid4(), customer_id, 1, "confirmed", "30", "USD", LATER)
+        row = await value(in_usd, customer_id)
+        assert (row["currency"], row["order_count"], row["lifetime_revenue"]) == (
+            "USD",
+            2,
+            Decimal("130"),
+        )
+    finally:
+        await engine.dispose()
+
+
+# A merge racing an order event (PostgreSQL: SQLite runs one writing transaction at a time).
+
+
+async def _merge_race_setup(postgres_url):
+    await upgrade(postgres_url, "tandem_customer.db:migrations")
+    engine = create_engine(postgres_url)
+    uow_factory = unit_of_work_factory(session_factory(engine))
+    source, survivor = (
+        await register(uow_factory, "Source"),
+        await register(uow_factory, "Survivor"),
+    )
+    order = uuid.uuid4()
+    await apply(uow_factory, order, source, 1, "confirmed", "100")
+    return engine, uow_factory, source, survivor, order
+
+
+async def _merge(uow_factory, source, survivor):
+    async with uow_factory() as uow:
+        await handlers.merge_customers(MergeCustomers(source, survivor), uow)
+        await uow.commit()
+
+
+async def _stored_and_afresh(uow_factory, customer_id):
+    async with uow_factory() as uow:
+        stored = await uow.values.totals(customer_id)
+        afresh = await uow.values.facts(customer_id, "EUR")
+    return (stored.order_count, stored.lifetime_revenue), (
+        afresh.order_count,
+        afresh.lifetime_revenue,
+    )
+
+
+async def test_a_merge_between_reading_an_order_and_writing_it_sends_the_event_round_again(
+    postgres_url, monkeypatch
+):
+    from tandem_customer.application.value import OrderChangedMeanwhile
+    from tandem_customer.db import values as values_module
+
+    engine, uow_factory, source, survivor, order = await _merge_race_setup(postgres_url)
+    try:
+        look_up = values_module.ValueRepository.look_up
+        read, merged = asyncio.Event(), asyncio.Event()
+
+        async def held_back(self, order_id, customer):
+            found = await look_up(self, order_id, customer)
+            read.set()
+            await merged.wait()  # the merge commits between this read and the write
+            return found
+
+        async def merge_once_read():
+            await read.wait()
+            await _merge(uow_factory, source, survivor)
+            merged.set()
+
+        monkeypatch.setattr(values_module.ValueRepository, "look_up", held_back)
+        first, _ = await asyncio.wait_for(
+            asyncio.gather(
+                apply(uow_factory, order, source, 2, "fulfilled", "120"),
+                merge_once_read(),
+                return_exceptions=True,
+            ),
+            30,
+        )
+        monkeypatch.undo()
+        assert isinstance(first, OrderChangedMeanwhile)
+
+        assert await apply(uow_factory, order, source, 2, "fulfilled", "120")  # handled again
+        for customer, expected in ((source, (0, 0)), (survivor, (1, 120))):
+            stored, afresh = await _stored_and_afresh(uow_factory, customer)
+            assert stored == afresh == expected
+    finally:
+        await engine.dispose()
+
+
+async def test_an_order_event_and_a_merge_of_its_customer_take_turns(postgres_url, monkeypatch):
+    """The event locks the customer before it writes the order's row, as the merge locks it
+    before it moves the customer's orders: neither waits for the other in a cycle."""
+    from tandem_customer.db import values as values_module
+
+    engine, uow_factory, source, survivor, order = await _merge_race_setup(postgres_url)
+    try:
+        save_order = values_module.ValueRepository.save_order
+        written, go_on = asyncio.Event(), asyncio.Event()
+
+        async def held_back(self, values, **kw):
+            ordered_at = await save_order(self, values, **kw)
+            written.set()
+            await go_on.wait()  # the merge starts while this transaction holds its locks
+            return ordered_at
+
+        async def merge_once_written():
+            await written.wait()
+            asyncio.get_running_loop().call_later(0.5, go_on.set)
+            await _merge(uow_factory, source, survivor)
+
+        monkeypatch.setattr(values_module.ValueRepository, "save_order", held_back)
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(
+                apply(uow_factory, order, source, 2, "fulfilled", "120"),
+                merge_once_written(),
+                return_exceptions=True,
+            ),
+            30,
+        )
+        assert [o for o in outcomes if isinstance(o, BaseException)] == []
+        for customer, expected in ((source, (0, 0)), (survivor, (1, 120))):
+            stored, afresh = await _stored_and_afresh(uow_factory, customer)
+            assert stored == afresh == expected
+    finally:
+        await engine.dispose()

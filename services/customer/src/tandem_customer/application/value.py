@@ -62,6 +62,21 @@ async def when_order_changed(
         owner, has_value = await resolve_customer(uow, found.merged_into, hops=9), None
     rules = uow.rules
     revenue = in_currency(total, currency, rules.currency, rules.exchange_rates)
+    moves = known is not None and known.customer_id != owner
+    settles = (
+        moves
+        or not _counts_the_same(known, status, revenue)
+        or not (has_value if has_value is not None else await uow.values.has_value(owner))
+    )
+    held = None
+    if settles:
+        # The customer is locked before the order's row is written, as a merge locks its two
+        # customers before it moves their orders: the two take turns, never each waiting for
+        # the other. A merge that went first has made this customer a tombstone since it was
+        # read: the event is handled again, and then counts for the survivor.
+        held = await _lock(uow, owner)
+        if held is not None and held[1] == CustomerStatus.MERGED:
+            raise OrderChangedMeanwhile(order_id)
     ordered_at = await uow.values.save_order(
         {
             "order_id": order_id,
@@ -74,26 +89,38 @@ async def when_order_changed(
             "ordered_at": at,
             "updated_at": at,
         },
-        seen=None if known is None else known.version,
+        seen=known,
     )
     if ordered_at is None:
-        # Another member of the group applied a version of this order since it was read (a
-        # rebalance): the difference read is stale. The consumer handles the event again.
+        # The order's row changed since it was read: another member of the group applied a
+        # version of it (a rebalance), or a merge moved it. The difference read is stale; the
+        # consumer handles the event again.
         raise OrderChangedMeanwhile(order_id)
-    if known is not None and known.customer_id != owner:
-        await recompute_value(uow, owner)
+    if not settles:
+        return True
+    if moves:
+        assert known is not None
+        await _settle(uow, owner, held, await uow.values.facts(owner, rules.currency))
         await recompute_value(uow, known.customer_id)
-    elif _counts_the_same(known, status, revenue):
-        if not (has_value if has_value is not None else await uow.values.has_value(owner)):
-            await recompute_value(uow, owner)
-    else:
-        before = None if known is None else _share(known.status, known.revenue, ordered_at)
-        await move_value(uow, owner, before, _share(status, revenue, ordered_at))
+        return True
+    before = None if known is None else _share(known.status, known.revenue, ordered_at)
+    after = _share(status, revenue, ordered_at)
+    stored = await uow.values.totals(owner)
+    facts = (
+        None
+        if stored is None or stored.currency != rules.currency
+        else moved(stored, before, after)
+    )
+    if facts is None:
+        facts = await uow.values.facts(owner, rules.currency)
+    await _settle(uow, owner, held, facts)
     return True
 
 
 class OrderChangedMeanwhile(Exception):
-    """An order's stored version changed between reading and writing it: handle it again."""
+    """An order's row changed between reading and writing it (another member of the group
+    applied a version of it, or a merge moved it), or its customer was merged meanwhile:
+    handle the event again."""
 
 
 def _share(status: str, revenue: Decimal | None, ordered_at: datetime) -> OrderShare | None:
@@ -116,33 +143,12 @@ async def recompute_value(uow: CustomerUnitOfWork, customer_id: uuid.UUID) -> No
     await _settle(uow, customer_id, held, await uow.values.facts(customer_id, uow.rules.currency))
 
 
-async def move_value(
-    uow: CustomerUnitOfWork,
-    customer_id: uuid.UUID,
-    removed: OrderShare | None,
-    added: OrderShare | None,
-) -> None:
-    """The stored totals moved by one order's difference (``removed`` its former share,
-    ``added`` its new one), then stored and published as ``_settle`` does; counted afresh where
-    the difference cannot tell (no value yet, another reporting currency, the latest order
-    leaving)."""
-    held = await _lock(uow, customer_id)
-    currency = uow.rules.currency
-    stored = await uow.values.totals(customer_id)
-    facts = None if stored is None or stored.currency != currency else moved(stored, removed, added)
-    if facts is None:
-        facts = await uow.values.facts(customer_id, currency)
-    await _settle(uow, customer_id, held, facts)
-
-
 async def _lock(
     uow: CustomerUnitOfWork, customer_id: uuid.UUID
 ) -> tuple[str, CustomerStatus] | None:
-    # The customer's row is locked first, before the totals are read: two workers applying two
-    # orders of one customer at once (PostgreSQL, READ COMMITTED) then take turns, and the
-    # second reads the totals with the first's order instead of storing (and publishing) totals
-    # without it; merges lock customers first too, so the two never wait for each other in a
-    # cycle.
+    """Lock the customer's row (its tier and status, None when unknown) before its totals are
+    read: two workers applying orders of one customer at once (PostgreSQL, READ COMMITTED) take
+    turns, and the second reads totals that hold the first one's order."""
     return await uow.customers.tier_and_status(customer_id, for_update=True)
 
 

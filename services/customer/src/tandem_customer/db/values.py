@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -79,17 +79,25 @@ _LOOKUP = select(
 )
 _HAS_VALUE = select(_v.customer_id).where(_v.customer_id == bindparam("customer_id"))
 _INSERT_ORDER = insert(order_values)
-# SET follows the keys bound (the key and the version seen are no columns: never set). Only the
-# version the caller read is replaced: an order changed meanwhile (by another member of the
-# group, after a rebalance) matches no row, and the caller's difference would be wrong.
+# SET follows the keys bound (the key and what was seen are no columns: never set). Only the
+# row as the caller read it is replaced: an order changed meanwhile (another member of the
+# group applied a version of it after a rebalance, or a merge moved it to the survivor)
+# matches no row, and the caller's difference would be wrong.
 _UPDATE_ORDER = (
     update(order_values)
-    .where(_o.order_id == bindparam("key"), _o.version == bindparam("seen"))
+    .where(
+        _o.order_id == bindparam("key"),
+        _o.version == bindparam("seen_version"),
+        _o.customer_id == bindparam("seen_customer"),
+    )
     .returning(_o.ordered_at)
 )
-# A customer's totals as stored, to move them by one order's difference.
-_TOTALS = select(_v.lifetime_revenue, _v.currency, _v.order_count, _v.last_order_at).where(
-    _v.customer_id == bindparam("customer_id")
+# A customer's totals as stored, to move them by one order's difference; locked, for a customer
+# the customer service does not know (no row of its own to lock first).
+_TOTALS = (
+    select(_v.lifetime_revenue, _v.currency, _v.order_count, _v.last_order_at)
+    .where(_v.customer_id == bindparam("customer_id"))
+    .with_for_update()
 )
 # One row per customer: its counted orders' number, latest time and revenues. The revenues come
 # as one text (summed here, not in SQL: SQLite keeps money as text and would sum floats).
@@ -151,22 +159,32 @@ class ValueRepository:
         found = await self.session.scalar(_HAS_VALUE, {"customer_id": customer_id})
         return found is not None
 
-    async def save_order(self, values: dict[str, Any], *, seen: int | None) -> datetime | None:
-        """Insert one order's row (``seen`` None: it had none) or replace the version ``seen``
-        (the caller checked the new one is newer); the order's time, which never changes once
-        recorded. None when the stored version is no longer ``seen``: nothing was written.
+    async def save_order(
+        self, values: dict[str, Any], *, seen: CountedOrder | None
+    ) -> datetime | None:
+        """Insert one order's row (``seen`` None: it had none) or replace the row as ``seen``
+        (the caller checked the new version is newer); the order's time, which never changes
+        once recorded. None when the stored row is no longer as ``seen`` (another version, or
+        another customer after a merge): nothing was written.
         """
         if seen is None:
             await self.session.execute(_INSERT_ORDER, values)
             ordered_at: datetime = values["ordered_at"]
-            return ordered_at
+            return ordered_at.astimezone(UTC)  # as the column reads back
         keep = {k: v for k, v in values.items() if k not in ("order_id", "ordered_at")}
         return await self.session.scalar(
-            _UPDATE_ORDER, {"key": values["order_id"], "seen": seen, **keep}
+            _UPDATE_ORDER,
+            {
+                "key": values["order_id"],
+                "seen_version": seen.version,
+                "seen_customer": seen.customer_id,
+                **keep,
+            },
         )
 
     async def totals(self, customer_id: uuid.UUID) -> ValueFacts | None:
-        """A customer's value as stored (None: never calculated)."""
+        """A customer's value as stored (None: never calculated), its row locked until the
+        transaction ends (PostgreSQL)."""
         row = (await self.session.execute(_TOTALS, {"customer_id": customer_id})).first()
         if row is None:
             return None
