@@ -366,28 +366,26 @@ async def test_the_same_amount_at_another_scale_is_no_change(uow_factory, custom
         await uow.commit()
 
 
-async def test_two_orders_of_one_customer_applied_at_once_both_count(
-    uow_factory, customer_id, monkeypatch
-):
-    """Two workers (orders are keyed by order id, so one customer's orders may be applied at
-    once): the second reads the totals only after the first committed."""
+async def _two_orders_at_once(uow_factory, customer_id, monkeypatch, read_name: str) -> int:
+    """Apply two orders of the customer at once, each holding on after it read its totals
+    (``read_name``, a ValueRepository method) until the other read too or a second passed:
+    without a lock taken before the read, both read before either stores. How many read."""
     from tandem_customer.db import values as values_module
 
-    read = values_module.ValueRepository.facts
+    read = getattr(values_module.ValueRepository, read_name)
     both_read = asyncio.Event()
     readers = []
 
-    async def facts(self, customer, currency):
-        found = await read(self, customer, currency)
-        readers.append(customer)
+    async def held_back(self, *args):
+        found = await read(self, *args)
+        readers.append(args[0])
         if len(readers) == 2:
             both_read.set()
-        # Without a lock taken before the read, both read here before either stores.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(both_read.wait(), 1.0)
         return found
 
-    monkeypatch.setattr(values_module.ValueRepository, "facts", facts)
+    monkeypatch.setattr(values_module.ValueRepository, read_name, held_back)
     await asyncio.wait_for(
         asyncio.gather(
             apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "100"),
@@ -395,6 +393,16 @@ async def test_two_orders_of_one_customer_applied_at_once_both_count(
         ),
         30,
     )
+    monkeypatch.undo()
+    return len(readers)
+
+
+async def test_two_orders_of_one_customer_applied_at_once_both_count(
+    uow_factory, customer_id, monkeypatch
+):
+    """Two workers (orders are keyed by order id, so one customer's orders may be applied at
+    once): the second reads the totals only after the first committed."""
+    await _two_orders_at_once(uow_factory, customer_id, monkeypatch, "facts")
     stored = await value(uow_factory, customer_id)
     assert (stored["order_count"], stored["lifetime_revenue"]) == (2, Decimal(150))
 
@@ -510,31 +518,8 @@ async def test_two_orders_of_a_customer_with_a_value_applied_at_once_both_count(
 ):
     """As above, on the way that moves the stored totals: the second reads them only after the
     first committed."""
-    from tandem_customer.db import values as values_module
-
     await apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "10")
-    read = values_module.ValueRepository.totals
-    both_read = asyncio.Event()
-    readers = []
-
-    async def totals(self, customer):
-        found = await read(self, customer)
-        readers.append(customer)
-        if len(readers) == 2:
-            both_read.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(both_read.wait(), 1.0)
-        return found
-
-    monkeypatch.setattr(values_module.ValueRepository, "totals", totals)
-    await asyncio.wait_for(
-        asyncio.gather(
-            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "100"),
-            apply(uow_factory, uuid.uuid4(), customer_id, 1, "confirmed", "50"),
-        ),
-        30,
-    )
-    assert len(readers) == 2
+    assert await _two_orders_at_once(uow_factory, customer_id, monkeypatch, "totals") == 2
     stored = await value(uow_factory, customer_id)
     assert (stored["order_count"], stored["lifetime_revenue"]) == (3, Decimal(160))
 
