@@ -26,6 +26,7 @@ async def when_order_line_demand_changed(
     """
     line = await uow.demand.get(cmd.line_id)
     reqs: list[Requisition] = []  # requisitions are raised for a line only once it is stored
+    added: DemandLine | None = None
     if line is None:
         line = DemandLine(
             line_id=cmd.line_id,
@@ -37,7 +38,10 @@ async def when_order_line_demand_changed(
             order_status=cmd.order_status,
             requested_date=cmd.requested_date,
         )
-        uow.demand.add(line)
+        # Added once the requisition is raised: the reads before it (policy, contracts,
+        # offers) then flush nothing, and the line and its requisition are written in one
+        # flush at commit instead of two.
+        added = line
     elif line.apply(
         order_version=cmd.order_version,
         order_status=cmd.order_status,
@@ -69,6 +73,8 @@ async def when_order_line_demand_changed(
             excess -= req.reduce_by(excess, reason)
             if excess <= 0:
                 break
+    if added is not None:
+        uow.demand.add(added)
     await _assess(line, reqs, uow, raised_now=raised)
     return line
 
