@@ -1,8 +1,14 @@
-"""A uniqueness race that slips past a service's checks is a 409 naming the field, never a 500."""
+"""A uniqueness race that slips past a service's checks is a 409 naming the field, a
+transaction refused for a concurrent one's locks a 503 to retry: never a 500."""
+
+import asyncio
+import sqlite3
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tandem_kit.db import create_engine
 from tandem_kit.http import install_error_handlers
@@ -42,3 +48,76 @@ async def test_a_unique_violation_is_a_409_naming_the_field(app):
     assert second.status_code == 409
     assert second.json()["field"] == "legal_id"
     assert "must be unique" in second.json()["detail"]
+
+
+# A transaction the database refused only because a concurrent one held what it needed is a
+# 503 the client may retry (nothing was written), never a 500.
+
+
+async def test_a_deadlock_is_a_503_to_retry_and_the_other_request_goes_through(postgres_url):
+    engine = create_engine(postgres_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.execute(insert(things), [{"id": 1}, {"id": 2}])
+    app = FastAPI()
+    install_error_handlers(app)
+    both_hold_one = asyncio.Barrier(2)
+
+    @app.post("/swap/{first}/{second}")
+    async def swap(first: int, second: int) -> dict:
+        async with engine.begin() as conn:
+            row = things.c.id
+            await conn.execute(update(things).where(row == first).values(legal_id=f"{first}a"))
+            await both_hold_one.wait()  # each holds one row and asks for the other's
+            await conn.execute(update(things).where(row == second).values(legal_id=f"{second}b"))
+        return {"ok": True}
+
+    try:
+        async with service_client(app) as client:
+            answers = await asyncio.wait_for(
+                asyncio.gather(client.post("/swap/1/2"), client.post("/swap/2/1")), 30
+            )
+    finally:
+        await engine.dispose()
+    assert sorted(a.status_code for a in answers) == [200, 503]
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert busy.json()["code"] == "Busy"
+
+
+async def test_sqlites_write_lock_held_past_the_timeout_is_a_503(tmp_path):
+    path = tmp_path / "locked.db"
+    engine = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/things/{legal_id}")
+    async def create(legal_id: str) -> dict:
+        async with engine.begin() as conn:
+            await conn.execute(insert(things).values(legal_id=legal_id))
+        return {"ok": True}
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding the lock
+    try:
+        async with service_client(app) as client:
+            answer = await client.post("/things/DE1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await engine.dispose()
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "Busy"
+
+
+async def test_any_other_database_error_stays_a_500(app):
+    @app.get("/missing")
+    async def missing() -> dict:
+        raise DBAPIError("SELECT * FROM nowhere", {}, Exception("no such table: nowhere"))
+
+    async with service_client(app) as client:
+        answer = await client.get("/missing")
+    assert answer.status_code == 500
+    assert answer.json()["detail"] == "internal error"

@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,6 +66,21 @@ def unique_field(exc: IntegrityError) -> str | None:
     return None
 
 
+# PostgreSQL's answers to transactions that got in each other's way: serialization failure,
+# deadlock detected, lock not available. The transaction was rolled back; run again a moment
+# later, the same request may well succeed.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def transient_database_error(exc: DBAPIError) -> bool:
+    """Whether the database refused a transaction only because a concurrent one held what it
+    needed (PostgreSQL's deadlock or serialization failure, SQLite's lock past its timeout)."""
+    orig = exc.orig
+    if getattr(orig, "pgcode", None) in _TRANSIENT_SQLSTATES:
+        return True
+    return "database is locked" in str(orig)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -90,6 +105,25 @@ def install_error_handlers(app: FastAPI) -> None:
         if field:
             body["field"] = field
         return JSONResponse(status_code=409, content=body)
+
+    @app.exception_handler(DBAPIError)
+    async def _busy(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A concurrent change held what this one needed (a deadlock, SQLite's write lock past
+        # its timeout): the transaction rolled back, nothing was written; the client may retry.
+        if not transient_database_error(exc):
+            return await _unexpected(request, exc)
+        log.warning(
+            "database busy; request refused", extra={"path": request.url.path, "error": str(exc)}
+        )
+        return JSONResponse(
+            status_code=503,
+            content={
+                "detail": "a concurrent change held the records this request needed; nothing "
+                "was written, try again",
+                "code": "Busy",
+            },
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
