@@ -35,6 +35,12 @@ FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after",
 router = APIRouter()
 
 
+def _busy(status: int, headers: tuple[tuple[str, str], ...]) -> bool:
+    """A 503 with Retry-After: the service answered that a concurrent change held what the
+    request needed (the kit's Busy), not that it is failing; its circuit stays as it is."""
+    return status == 503 and any(name == "retry-after" for name, _ in headers)
+
+
 async def _read_body(request: Request, limit: int) -> bytes | None:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -131,7 +137,7 @@ async def forward(path: str, request: Request, principal: CurrentPrincipal) -> R
     finally:
         UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
     UPSTREAM_CALLS.labels(service, outcome_of(upstream.status)).inc()
-    if upstream.status >= 500:
+    if upstream.status >= 500 and not _busy(upstream.status, upstream.headers):
         breakers.failed(service)
     else:
         breakers.succeeded(service)

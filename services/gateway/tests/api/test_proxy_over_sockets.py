@@ -40,6 +40,9 @@ class Recorder:
         self.seen.append(seen)
         self.connections.add(tuple(scope["client"]))
         status = 500 if scope["path"].endswith("/broken") else 201
+        extra = []
+        if scope["path"].endswith("/busy"):  # as the kit answers a transaction kept waiting
+            status, extra = 503, [(b"retry-after", b"1")]
         payload = json.dumps({"ok": True}).encode()
         await send(
             {
@@ -51,6 +54,7 @@ class Recorder:
                     (b"etag", b'"7"'),
                     (b"location", b"/api/v1/customers/abc"),
                     (b"set-cookie", b"a=b"),
+                    *extra,
                 ],
             }
         )
@@ -132,6 +136,23 @@ async def test_a_service_error_over_the_socket_is_passed_on_and_counts_against_i
             assert (await gw.get("/api/v1/customers/broken", headers=bearer())).status_code == 500
         paused = await gw.get("/api/v1/customers", headers=bearer())
         assert paused.status_code == 503 and "paused" in paused.json()["detail"]
+
+
+async def test_a_service_that_answers_busy_is_passed_on_and_not_counted_as_failing(
+    settings_for, ports, bearer, serving
+):
+    """A 503 with Retry-After is the service answering that a concurrent change held what the
+    request needed: the client is told when to retry, and calls keep going to the service."""
+    service = Recorder()
+    async with (
+        serving(service, ports["customer"]),
+        gateway_over(settings_for, ports, circuit_failure_threshold=2) as gw,
+    ):
+        for _ in range(3):
+            busy = await gw.post("/api/v1/customers/abc/busy", headers=bearer("sales_manager"))
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        answer = await gw.get("/api/v1/customers", headers=bearer())
+        assert answer.status_code == 201 and len(service.seen) == 4
 
 
 async def test_calls_reuse_connections_and_one_the_service_closed_while_idle_is_not_reused(
