@@ -177,9 +177,12 @@ def test_currency_conversion_uses_configured_rates_only():
     assert in_currency(Decimal(10), "JPY", "EUR", {}) is None
 
 
-def test_revenue_is_kept_to_four_places_rounded_half_away_from_zero_as_postgresql_does():
-    assert in_currency(Decimal("0.12345"), "EUR", "EUR", {}) == Decimal("0.1235")
-    assert in_currency(Decimal("-0.12345"), "EUR", "EUR", {}) == Decimal("-0.1235")
+def test_revenue_is_kept_to_four_places_rounded_half_to_even_as_conversions_always_were():
+    assert in_currency(Decimal("0.12345"), "EUR", "EUR", {}) == Decimal("0.1234")
+    assert in_currency(Decimal("0.12355"), "EUR", "EUR", {}) == Decimal("0.1236")
+    assert in_currency(Decimal("12.50"), "USD", "EUR", {"USD": Decimal("0.9137")}) == Decimal(
+        "11.4212"
+    )
     assert in_currency(Decimal("10.5"), "USD", "EUR", {"USD": Decimal("0.00001")}) == Decimal(
         "0.0001"
     )

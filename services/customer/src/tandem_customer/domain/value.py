@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from tandem_customer.domain.events import CustomerValueChanged, ValueFacts
 from tandem_kit.aggregate import EventSource
@@ -51,11 +51,12 @@ def in_currency(
     amount: Decimal, currency: str, target: str, rates: dict[str, Decimal]
 ) -> Decimal | None:
     """``amount`` converted to ``target`` with configured rates (units of target per unit), to
-    four places (half away from zero, as PostgreSQL rounds a NUMERIC)."""
+    four places, half to even as conversions always were (the same on both databases: bound
+    at four places, PostgreSQL's NUMERIC(20, 4) has nothing left to round)."""
     if currency == target:
-        return amount.quantize(REVENUE_SCALE, ROUND_HALF_UP)
+        return amount.quantize(REVENUE_SCALE, ROUND_HALF_EVEN)
     rate = rates.get(currency)
-    return None if rate is None else (amount * rate).quantize(REVENUE_SCALE, ROUND_HALF_UP)
+    return None if rate is None else (amount * rate).quantize(REVENUE_SCALE, ROUND_HALF_EVEN)
 
 
 def plain(amount: Decimal) -> Decimal:
