@@ -1,7 +1,7 @@
 """Circuit breakers per service: stop waiting on a service that keeps failing.
 
-After ``threshold`` failures in a row (timeouts, refused connections, 5xx; the proxy does not
-count a 503 with Retry-After, a service's answer that it is busy) calls to that service
+After ``threshold`` failures in a row (timeouts, refused connections, 5xx; the proxy counts a
+503 with Retry-After, a service's answer that it is busy, as an answer) calls to that service
 fail at once for ``open_s`` seconds; then one call is let through, and its outcome closes the
 circuit or opens it again. A stopped or hanging service then costs callers nothing.
 """

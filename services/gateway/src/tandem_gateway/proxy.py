@@ -36,8 +36,10 @@ router = APIRouter()
 
 
 def _busy(status: int, headers: tuple[tuple[str, str], ...]) -> bool:
-    """A 503 with Retry-After: the service answered that a concurrent change held what the
-    request needed (the kit's Busy), not that it is failing; its circuit stays as it is."""
+    """A 503 with Retry-After: the service answered, at once, that the client should come back
+    (the kit's Busy: a concurrent change held what the request needed). The circuit counts it
+    as an answer, as any response below 500, since the breaker is there for services that
+    fail or hang, not for ones that answer."""
     return status == 503 and any(name == "retry-after" for name, _ in headers)
 
 
