@@ -23,9 +23,8 @@ things = Table(
 )
 
 
-@pytest.fixture
-async def app(database_url):
-    engine = create_engine(database_url)
+async def things_app(engine) -> FastAPI:
+    """An app with the kit's error handlers that creates a thing per POST, on ``engine``."""
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
     app = FastAPI()
@@ -37,7 +36,13 @@ async def app(database_url):
             await conn.execute(insert(things).values(legal_id=legal_id))
         return {"ok": True}
 
-    yield app
+    return app
+
+
+@pytest.fixture
+async def app(database_url):
+    engine = create_engine(database_url)
+    yield await things_app(engine)
     await engine.dispose()
 
 
@@ -88,17 +93,7 @@ async def test_a_deadlock_is_a_503_to_retry_and_the_other_request_goes_through(p
 async def test_sqlites_write_lock_held_past_the_timeout_is_a_503(tmp_path):
     path = tmp_path / "locked.db"
     engine = create_async_engine(f"sqlite+aiosqlite:///{path}", connect_args={"timeout": 0.1})
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    app = FastAPI()
-    install_error_handlers(app)
-
-    @app.post("/things/{legal_id}")
-    async def create(legal_id: str) -> dict:
-        async with engine.begin() as conn:
-            await conn.execute(insert(things).values(legal_id=legal_id))
-        return {"ok": True}
-
+    app = await things_app(engine)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process's writer, holding the lock
     try:

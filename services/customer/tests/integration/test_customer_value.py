@@ -21,8 +21,8 @@ from tandem_customer.application.config import Rules
 from tandem_customer.application.value import recompute_value, when_order_changed
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.domain.events import ValueFacts
-from tandem_customer.domain.value import TierRule, TierRules, plain
-from tandem_kit.db import create_engine, outbox_table, session_factory
+from tandem_customer.domain.value import TierRule, TierRules
+from tandem_kit.db import create_engine, outbox_table, plain_money, session_factory
 from tandem_kit.migrations import upgrade
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -444,7 +444,7 @@ async def test_a_value_moved_event_by_event_equals_the_value_counted_afresh(data
         )
         # Published as stored money reads back, whichever way the totals were reached.
         assert last.lifetime_revenue.model_dump(mode="json")["amount"] == str(
-            plain(afresh.lifetime_revenue)
+            plain_money(afresh.lifetime_revenue)
         )
     finally:
         await engine.dispose()

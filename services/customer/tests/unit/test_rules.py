@@ -18,8 +18,8 @@ from tandem_customer.domain.value import (
     TierRules,
     in_currency,
     moved,
-    plain,
 )
+from tandem_kit.db import plain_money
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 POLICY = SlaPolicy.default()
@@ -186,8 +186,8 @@ def test_revenue_is_kept_to_four_places_rounded_half_to_even_as_conversions_alwa
     assert in_currency(Decimal("10.5"), "USD", "EUR", {"USD": Decimal("0.00001")}) == Decimal(
         "0.0001"
     )
-    assert str(plain(Decimal("150.5000"))) == "150.50"
-    assert str(plain(Decimal("0.1240"))) == "0.124"
+    assert str(plain_money(Decimal("150.5000"))) == "150.50"
+    assert str(plain_money(Decimal("0.1240"))) == "0.124"
 
 
 def test_a_value_moves_by_one_orders_difference_unless_its_latest_order_leaves():

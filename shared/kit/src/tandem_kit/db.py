@@ -434,6 +434,13 @@ def session_factory(
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
+def plain_money(amount: Decimal) -> Decimal:
+    """An amount as stored money reads back, the same text from both databases: two places
+    unless more precision is really there."""
+    cents = amount.quantize(Decimal("0.01"))
+    return cents if cents == amount else amount.normalize()
+
+
 class Money(TypeDecorator[Decimal]):
     """Exact decimals: NUMERIC on PostgreSQL, text on SQLite (which would round to a float)."""
 
@@ -452,9 +459,4 @@ class Money(TypeDecorator[Decimal]):
         return format(value, "f") if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
-        if value is None:
-            return None
-        amount = Decimal(value)
-        # Same text from both databases: two places unless more precision is really there.
-        cents = amount.quantize(Decimal("0.01"))
-        return cents if cents == amount else amount.normalize()
+        return None if value is None else plain_money(Decimal(value))

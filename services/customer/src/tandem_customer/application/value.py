@@ -17,8 +17,8 @@ from tandem_customer.domain.value import (
     OrderShare,
     in_currency,
     moved,
-    plain,
 )
+from tandem_kit.db import plain_money
 
 
 async def resolve_customer(
@@ -161,7 +161,7 @@ async def _settle(
     """Store the totals, published (CustomerValueChanged) when they or the tier differ from the
     stored ones; the customer's tier follows (published if it changes). The customer is loaded
     only when its tier changes."""
-    facts = replace(facts, lifetime_revenue=plain(facts.lifetime_revenue))
+    facts = replace(facts, lifetime_revenue=plain_money(facts.lifetime_revenue))
     tier = uow.rules.tiers.tier_for(facts.lifetime_revenue, facts.order_count)
     version = await uow.values.store(customer_id, facts, tier)
     if version is not None:

@@ -59,12 +59,6 @@ def in_currency(
     return None if rate is None else (amount * rate).quantize(REVENUE_SCALE, ROUND_HALF_EVEN)
 
 
-def plain(amount: Decimal) -> Decimal:
-    """An amount as stored money reads back: two places unless more precision is there."""
-    cents = amount.quantize(Decimal("0.01"))
-    return cents if cents == amount else amount.normalize()
-
-
 @dataclass(frozen=True)
 class OrderShare:
     """What one counted order adds to its customer's value."""
