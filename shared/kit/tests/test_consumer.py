@@ -6,7 +6,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import func, insert, select
 
 from tandem_contracts import Envelope
@@ -399,3 +399,50 @@ async def test_one_failing_event_rolls_its_group_back_and_the_others_are_handled
     (letter,) = consumer._producer.sent  # type: ignore[attr-defined]
     assert letter["ce_id"] == str(events[2].id).encode()
     assert b"c2 is refused" in letter["dlq_error"]
+
+
+async def test_one_offset_commit_per_fetch_names_every_partition_it_finished(
+    engine, kafka_settings, run_consumer, monkeypatch
+):
+    """A fetch that brings records of several partitions costs one commit request, not one
+    per partition, and each partition's committed offset is past its last record."""
+    topic = make_topic()
+    await ensure_topics(kafka_settings, [topic])
+    events = [customer_created(f"c{i}") for i in range(12)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for i, event in enumerate(events):  # four on each of the three partitions
+            await producer.send_and_wait(
+                topic.name,
+                key=event.subject.encode(),
+                value=event.value(),
+                headers=event.headers(),
+                partition=i % 3,
+            )
+    finally:
+        await producer.stop()
+    commits: list[dict] = []
+    commit = AIOKafkaConsumer.commit
+
+    async def counted(self, offsets=None):
+        if self._group_id.startswith("test-group"):
+            commits.append(dict(offsets))
+        return await commit(self, offsets)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
+    consumer = await run_consumer(topic, _record_effect)
+    await eventually(lambda: _count_is(engine, 12))
+    await eventually(lambda: _all_committed(commits, topic.name))
+    assert any(len(offsets) > 1 for offsets in commits), commits  # the fetch held several
+    kafka = consumer._consumer
+    for partition in range(3):
+        assert await kafka.committed(TopicPartition(topic.name, partition)) == 4
+
+
+async def _all_committed(commits: list[dict], topic: str) -> bool:
+    last: dict[int, int] = {}
+    for offsets in commits:
+        for tp, offset in offsets.items():
+            last[tp.partition] = offset
+    return last == {0: 4, 1: 4, 2: 4}
