@@ -1,19 +1,24 @@
 """The kit's Faust wiring: a producer flush that commits can rely on, true changelog end offsets."""
 
 import asyncio
+import json
 import os
 import sys
 from types import SimpleNamespace
 
+import faust
 import mode
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatch
 from pydantic import SecretStr
 
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.streams import (
     KafkaApp,
+    TableWrites,
     _ActivePartitions,
     _ChangelogBuffer,
     run_app,
@@ -613,3 +618,139 @@ async def test_a_rebalance_mid_stream_loses_no_record_and_stalls_no_partition(
         await asyncio.wait_for(first, 30)
         if second is not None:
             await asyncio.wait_for(second, 30)
+
+
+class _BatchingClient:
+    """An aiokafka producer stand-in that takes record batches (small ones) and answers each
+    with a future the test settles."""
+
+    def __init__(self, batch_size: int = 200) -> None:
+        self.batch_size = batch_size
+        self.sent: list[tuple[str, int, list[bytes]]] = []
+        self.deliveries: list[asyncio.Future] = []
+
+    def create_batch(self):
+        return BatchBuilder(self.batch_size, 0)
+
+    async def send_batch(self, batch, topic, *, partition):
+        values = [r.value for r in DefaultRecordBatch(bytearray(batch._build()))]
+        self.sent.append((topic, partition, values))
+        self.deliveries.append(asyncio.get_running_loop().create_future())
+        return self.deliveries[-1]
+
+    async def flush(self):
+        return None
+
+
+async def test_records_sent_at_once_leave_as_batches_in_order_and_hold_back_the_flush():
+    app, producer, _ = _offline_producer()
+    client = producer._producer = _BatchingClient()
+    records = [(b"k", b"record-%02d" % n + b"." * 30, []) for n in range(10)]
+    await app.send_records_at_once("out", 2, records)
+    assert len(client.sent) > 1  # more than one batch's worth: split, none lost
+    assert {(topic, partition) for topic, partition, _ in client.sent} == {("out", 2)}
+    assert [v for _, _, values in client.sent for v in values] == [r[1] for r in records]
+    flushed = asyncio.create_task(producer.flush())
+    await asyncio.sleep(0.05)
+    assert not flushed.done()  # a commit waits for every batch
+    for delivery in client.deliveries:
+        delivery.set_result("delivered")
+    await asyncio.wait_for(flushed, 5)
+
+    async def refuse(batch, topic, *, partition):
+        raise TimeoutError("the partition's previous batch did not leave")  # aiokafka's, say
+
+    client.send_batch = refuse
+    await app.send_records_at_once("out", 0, records)  # the agent's body goes on: no raise
+    with pytest.raises(RuntimeError, match="not delivered") as raised:
+        await asyncio.wait_for(producer.flush(), 5)  # so the commit fails: handled again
+    assert isinstance(raised.value.__cause__, TimeoutError)
+
+
+async def test_table_writes_leave_in_batches_and_a_restarted_app_recovers_them(
+    kafka_settings, tmp_path
+):
+    """Writes through TableWrites change the table at once; their changelog records, sent as
+    batches before the next batch of events, are what Faust's own recovery reads back."""
+    partitions = 3
+    source = await _new_topic(kafka_settings, "kit-writes-in", partitions)
+    app_id = unique("kit-writes")
+
+    def build(datadir):
+        app = KafkaApp(app_id, kafka=kafka_settings, store="memory://", web_enabled=False,
+                       datadir=str(datadir), topic_partitions=partitions)  # fmt: skip
+        table = app.Table(
+            "latest", default=None, partitions=partitions,
+            schema=faust.Schema(key_type=str, key_serializer="json", value_serializer="json"),
+        )  # fmt: skip
+        return app, table
+
+    app, table = build(tmp_path / "first")
+    writes = TableWrites(app)
+
+    @app.agent(app.topic(source, **RAW))
+    async def keep(stream):
+        async for events in stream.take_events(50, 0.05):
+            for event in events:
+                key = event.key.decode()
+                writes.set(table, key, {"n": int(event.value)}, partition=event.message.partition)
+            await writes.send()
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, linger_ms=5)
+    await producer.start()
+    expected: dict[str, dict] = {}
+    try:
+        for n in range(60):  # 12 keys, five versions each, on every partition
+            key = f"key-{n % 12}"
+            await producer.send(source, b"%d" % n, key=key.encode(), partition=n % partitions)
+            expected[key] = {"n": n}
+        await producer.flush()
+    finally:
+        await producer.stop()
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="table writes test"))
+    try:
+        await _eventually_equal(lambda: dict(table.data.items()), expected, running)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)  # stops with a last commit, its flush included
+    # Each entry's records are on its source partition: the worker that is given a source
+    # partition recovers that changelog partition only (key-k was always on partition k % 3).
+    changelog = f"{app_id}-latest-changelog"
+    reader = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await reader.start()
+    try:
+        tps = [TopicPartition(changelog, p) for p in range(partitions)]
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        placed: list[tuple[int, int]] = []
+        while len(placed) < 60:
+            for tp, batch in (await reader.getmany(timeout_ms=5_000)).items():
+                placed += [(int(json.loads(r.key).split("-")[1]) % 3, tp.partition) for r in batch]
+            assert placed, "no changelog record"
+        assert all(expected_at == at for expected_at, at in placed), placed
+    finally:
+        await reader.stop()
+
+    restarted, recovered = build(tmp_path / "second")
+
+    @restarted.agent(restarted.topic(source, **RAW))
+    async def idle(stream):
+        async for _event in stream.events():
+            pass
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(restarted, stop, name="table writes restart"))
+    try:
+        await _eventually_equal(lambda: dict(recovered.data.items()), expected, running)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+async def _eventually_equal(read, expected, running, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := read()) != expected:
+        assert asyncio.get_running_loop().time() < deadline, found
+        assert not running.done()
+        await asyncio.sleep(0.05)

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
 from typing import Any, cast
 
@@ -246,6 +246,38 @@ class _Producer(faust_kafka.Producer):
         except Exception as exc:
             future = asyncio.get_running_loop().create_future()
             future.set_exception(exc)
+        self._track(future)
+
+    async def send_records_at_once(
+        self, topic: str, partition: int, records: Iterable[tuple[bytes | None, bytes | None, Any]]
+    ) -> None:
+        """Hand ``records`` (key, value, headers) to the client now as whole record batches of
+        one partition, in order: one delivery to wait for per batch, where ``send_at_once``
+        pays the client's send path (partitioner, future, accumulator) per record.
+
+        Never raises, as ``send_at_once``. Awaiting it keeps a partition's batches in order: the
+        client takes a batch once the partition's previous one has left."""
+        producer = self._producer
+        try:
+            if producer is None:
+                raise RuntimeError("the producer is not started")
+            batch = producer.create_batch()
+            for key, value, headers in records:
+                if batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                    # Full: it leaves, and the record opens the next one (an empty batch takes
+                    # any record, however large).
+                    self._track(await producer.send_batch(batch, topic, partition=partition))
+                    batch = producer.create_batch()
+                    if batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                        raise ValueError(f"a record for {topic} fits no record batch")
+            if batch.record_count():
+                self._track(await producer.send_batch(batch, topic, partition=partition))
+        except Exception as exc:
+            failed = asyncio.get_running_loop().create_future()
+            failed.set_exception(exc)
+            self._track(failed)
+
+    def _track(self, future: asyncio.Future[Any]) -> None:
         self._unconfirmed.add(future)
         future.add_done_callback(self._confirmed)
 
@@ -500,6 +532,84 @@ class KafkaApp(faust.App):
         await cast(_Producer, self.producer).send_at_once(
             topic, key, value, headers, partition=partition
         )
+
+    async def send_records_at_once(
+        self, topic: str, partition: int, records: Iterable[tuple[bytes | None, bytes | None, Any]]
+    ) -> None:
+        """``send_at_once`` for many records (key, value, headers) of one partition, in order,
+        as whole record batches: the same guarantee, without the client's per-record send path
+        (for outputs that a batch of events makes many of at once)."""
+        await cast(_Producer, self.producer).send_records_at_once(topic, partition, records)
+
+
+Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
+
+
+class TableWrites:
+    """Writes to Faust tables whose changelog records leave as record batches, one batch per
+    changelog partition, when ``send`` is called.
+
+    Faust sends a changelog record for every ``table[key] = value`` on its own, through its
+    producer buffer and the client's send path; for a stream that writes a table entry or two
+    per event that cost more than everything else it does per event (docs/performance.md,
+    finding 27). Here a write changes the table at once (its store, as Faust's own write does)
+    and its record, serialized exactly as Faust serializes it (recovery reads it as its own),
+    waits in memory until ``send`` hands every partition's records to the client in one go
+    (``KafkaApp.send_records_at_once``).
+
+    Use it from an agent that takes events in batches, and ``send`` before asking for the next
+    batch (before the events that made the writes are acked): every later offset commit then
+    waits for the records' delivery and fails if it failed, as for ``send_at_once``. A write's
+    changelog partition is the partition of the event that made it, as Faust's own writes
+    take it (a table is co-partitioned with the topic it is built from). Tables in the memory
+    store only: a RocksDB store would not learn the offsets it has persisted.
+    """
+
+    def __init__(self, app: KafkaApp) -> None:
+        self._app = app
+        self._pending: dict[tuple[str, int], list[Record]] = {}
+        self._sending = asyncio.Lock()  # sends in the order of their writes, whoever calls
+
+    def set(self, table: Any, key: Any, value: Any, *, partition: int) -> None:
+        topic = table.changelog_topic
+        headers = topic.prepare_headers(None)
+        key_bytes, headers = topic.prepare_key(key, table.key_serializer, None, headers)
+        value_bytes, headers = topic.prepare_value(value, table.value_serializer, None, headers)
+        table.data[key] = value
+        self._pending.setdefault((topic.get_topic_name(), partition), []).append(
+            (key_bytes, value_bytes, list(headers.items()) if headers else [])
+        )
+
+    def view(self, table: Any, partition: Callable[[], int]) -> MutableMapping[Any, Any]:
+        """``table`` as a mapping whose writes go through ``set`` with ``partition()``."""
+        return _WrittenThrough(self, table, partition)
+
+    async def send(self) -> None:
+        """Hand every pending changelog record to the client (at once; see the class)."""
+        async with self._sending:
+            pending, self._pending = self._pending, {}
+            for (topic, partition), records in pending.items():
+                await self._app.send_records_at_once(topic, partition, records)
+
+
+class _WrittenThrough(MutableMapping[Any, Any]):
+    def __init__(self, writes: TableWrites, table: Any, partition: Callable[[], int]) -> None:
+        self._writes, self._table, self._partition = writes, table, partition
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._table.data[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._writes.set(self._table, key, value, partition=self._partition())
+
+    def __delitem__(self, key: Any) -> None:
+        raise NotImplementedError("entries are never removed through a TableWrites view")
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._table.data)
+
+    def __len__(self) -> int:
+        return len(self._table.data)
 
 
 async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:
