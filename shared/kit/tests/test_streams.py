@@ -651,10 +651,11 @@ async def test_records_sent_at_once_leave_as_batches_in_order_and_hold_back_the_
     assert {(topic, partition) for topic, partition, _ in client.sent} == {("out", 2)}
     assert [v for _, _, values in client.sent for v in values] == [r[1] for r in records]
     flushed = asyncio.create_task(producer.flush())
-    await asyncio.sleep(0.05)
-    assert not flushed.done()  # a commit waits for every batch
-    for delivery in client.deliveries:
+    for delivery in client.deliveries[1:]:
         delivery.set_result("delivered")
+    await asyncio.sleep(0.05)
+    assert not flushed.done()  # a commit waits for every batch, the first one included
+    client.deliveries[0].set_result("delivered")
     await asyncio.wait_for(flushed, 5)
 
     async def refuse(batch, topic, *, partition):
@@ -754,3 +755,44 @@ async def _eventually_equal(read, expected, running, timeout: float = 60.0) -> N
         assert asyncio.get_running_loop().time() < deadline, found
         assert not running.done()
         await asyncio.sleep(0.05)
+
+
+async def test_table_writes_a_failed_batch_left_unsent_leave_before_the_next_commit():
+    """An agent's body that raised between its writes and ``send`` has its events acked all
+    the same: the next flush (every commit's first step) sends the writes and waits for them."""
+    app, producer, _ = _offline_producer()
+    client = producer._producer = _BatchingClient(batch_size=16384)
+    schema = faust.Schema(key_type=str, key_serializer="json", value_serializer="json")
+    table = app.Table("latest", default=None, partitions=3, schema=schema)
+    writes = TableWrites(app)
+    writes.set(table, "a", {"n": 1}, partition=1)
+    writes.set(table, "a", {"n": 2}, partition=1)
+    assert table.data["a"] == {"n": 2}  # in the table at once; the body raises here
+    flushed = asyncio.create_task(producer.flush())
+    await asyncio.sleep(0.05)
+    changelog = table.changelog_topic.get_topic_name()
+    assert client.sent == [(changelog, 1, [b'{"n":1}', b'{"n":2}'])]  # in order, one batch
+    assert not flushed.done()  # and the commit waits for their delivery
+    client.deliveries[0].set_result("delivered")
+    await asyncio.wait_for(flushed, 5)
+    await asyncio.wait_for(producer.flush(), 5)
+    assert len(client.sent) == 1  # sent once
+
+
+async def test_records_whose_send_was_cancelled_half_way_fail_every_later_commit():
+    app, producer, _ = _offline_producer()
+    client = producer._producer = _BatchingClient()
+    never = asyncio.Event()
+
+    async def stuck(batch, topic, *, partition):
+        await never.wait()  # the partition's previous batch never leaves
+
+    client.send_batch = stuck
+    sending = asyncio.create_task(app.send_records_at_once("out", 0, [(b"k", b"v", [])]))
+    await asyncio.sleep(0.05)
+    sending.cancel()  # the agent is stopped on its way
+    with pytest.raises(asyncio.CancelledError):
+        await sending
+    with pytest.raises(RuntimeError, match="not delivered") as raised:
+        await asyncio.wait_for(producer.flush(), 5)
+    assert "cancelled" in str(raised.value.__cause__)

@@ -2,8 +2,10 @@
 
 Install with the ``streams`` extra (``tandem-kit[streams]``). ``KafkaApp`` is a ``faust.App``
 whose broker, credentials, timeouts and at-least-once defaults come from ``KafkaSettings``, and
-whose transport changes six things of Faust's aiokafka driver (and adds one more,
-``KafkaApp.send_at_once``: an output that leaves at once, yet holds back the commit):
+whose transport changes six things of Faust's aiokafka driver, and adds sends that leave at
+once yet hold back the commit: ``KafkaApp.send_at_once`` (one output), ``send_records_at_once``
+(many records of one partition as record batches) and ``TableWrites`` (a batch of events' table
+changelog records, as record batches per partition):
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
    broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead,
@@ -255,8 +257,10 @@ class _Producer(faust_kafka.Producer):
         one partition, in order: one delivery to wait for per batch, where ``send_at_once``
         pays the client's send path (partitioner, future, accumulator) per record.
 
-        Never raises, as ``send_at_once``. Awaiting it keeps a partition's batches in order: the
-        client takes a batch once the partition's previous one has left."""
+        Never raises, as ``send_at_once``, but for a cancellation, which is raised again once
+        recorded as a failed send (so that no commit passes the records it left unsent).
+        Awaiting it keeps a partition's batches in order: the client takes a batch once the
+        partition's previous one has left."""
         producer = self._producer
         try:
             if producer is None:
@@ -272,10 +276,15 @@ class _Producer(faust_kafka.Producer):
                         raise ValueError(f"a record for {topic} fits no record batch")
             if batch.record_count():
                 self._track(await producer.send_batch(batch, topic, partition=partition))
-        except Exception as exc:
+        except BaseException as exc:
             failed = asyncio.get_running_loop().create_future()
-            failed.set_exception(exc)
+            if isinstance(exc, Exception):
+                failed.set_exception(exc)
+                self._track(failed)
+                return
+            failed.set_exception(RuntimeError(f"sending to {topic} was cancelled"))
             self._track(failed)
+            raise
 
     def _track(self, future: asyncio.Future[Any]) -> None:
         self._unconfirmed.add(future)
@@ -291,6 +300,9 @@ class _Producer(faust_kafka.Producer):
 
         Once a record sent at once was not delivered every later flush fails too, until the
         app restarts: a later commit would cover the events whose records were lost."""
+        for writes in cast(KafkaApp, self.app).table_writes:
+            # Writes whose batch failed before it sent them: their events may be acked.
+            await writes.send()
         await cast(_ChangelogBuffer, self.buffer).drain()
         if self._producer is not None:
             await self._producer.flush()
@@ -505,6 +517,7 @@ class KafkaApp(faust.App):
     def __init__(self, app_id: str, *, kafka: KafkaSettings, **options: Any) -> None:
         super().__init__(app_id, **{**faust_options(kafka, app_id), **options})
         self.kafka = kafka
+        self.table_writes: list[TableWrites] = []  # each flush sends what they still hold
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
@@ -559,7 +572,10 @@ class TableWrites:
 
     Use it from an agent that takes events in batches, and ``send`` before asking for the next
     batch (before the events that made the writes are acked): every later offset commit then
-    waits for the records' delivery and fails if it failed, as for ``send_at_once``. A write's
+    waits for the records' delivery and fails if it failed, as for ``send_at_once``. A batch
+    whose body raised after writing and before ``send`` has its events acked all the same (the
+    agent restarts): every flush, so every commit, first sends what is still held. A send
+    cancelled half-way fails every later commit, until the app restarts and recovers. A write's
     changelog partition is the partition of the event that made it, as Faust's own writes
     take it (a table is co-partitioned with the topic it is built from). Tables in the memory
     store only: a RocksDB store would not learn the offsets it has persisted.
@@ -569,6 +585,7 @@ class TableWrites:
         self._app = app
         self._pending: dict[tuple[str, int], list[Record]] = {}
         self._sending = asyncio.Lock()  # sends in the order of their writes, whoever calls
+        app.table_writes.append(self)
 
     def set(self, table: Any, key: Any, value: Any, *, partition: int) -> None:
         topic = table.changelog_topic

@@ -17,7 +17,12 @@ publishes one state per SKU and pack. Each by-SKU record is also a batch the emb
 keeps, and its reads slow down with every batch a partition holds (docs/performance.md,
 finding 23).
 
-Packs and per-line outputs leave at once (``KafkaApp.send_at_once``), not at the next commit:
+Table writes go through ``TableWrites`` (kit): each agent's changelog records leave as record
+batches, one per changelog partition, before it asks for its next batch of events, where Faust
+sent one record per write through its buffer (docs/performance.md, finding 27).
+
+Packs and per-line outputs leave at once (``KafkaApp.send_at_once``, and
+``send_records_at_once`` for a batch's per-line outputs of one partition), not at the next commit:
 the per-line outputs are on the way from a confirmed order to its requisition, which a busy
 event loop can hold back by well over the commit interval (docs/performance.md, finding 18),
 and a pack sums up events of several input partitions, which a send attached to one event's
@@ -88,8 +93,8 @@ class _ByKeyPartition:
 
 @contextmanager
 def _handling(event: faust.EventT) -> Iterator[None]:
-    """Make ``event`` Faust's current event in this task while a batch handles it: a table
-    write takes its changelog partition from it and a send is attached to its offset.
+    """Make ``event`` Faust's current event in this task while a batch handles it: a send is
+    attached to its offset (the SKU side's net demand, published at the commit that covers it).
 
     Faust's own stream iterator sets the same context variable per event; only the task's
     context changes here (the stream's ``current_event`` attribute belongs to its iterator).
