@@ -16,10 +16,11 @@ from tandem_procurement.domain.sourcing import OfferTerms
 
 DEMAND_GROUP = group("procurement.demand").group_id
 NET_DEMAND_GROUP = group("procurement.net-demand").group_id
-# The net demand view may trail the join by a tenth of a second: fewer, larger fetches (more of
-# a SKU's states superseded within one, one transaction per group), and no net demand event
-# queued ahead of an order line on its way to a requisition.
-NET_DEMAND_FETCH_WAIT_MS = 100
+# The net demand view may trail the join by up to half a second more: fewer, larger fetches
+# (more of a SKU's states superseded within one, one transaction per group), and no net demand
+# event queued ahead of an order line on its way to a requisition. Kafka answers such a fetch as
+# soon as a record arrives; the embedded broker holds it for the whole wait.
+NET_DEMAND_FETCH_WAIT_MS = 500
 SUPPLIER_GROUP = group("procurement.supplier-read-model").group_id
 NOT_SOURCEABLE = {"suspended", "blocked", "rejected"}
 

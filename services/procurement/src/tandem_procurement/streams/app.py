@@ -70,8 +70,10 @@ SPLIT_WITHIN = 0.01  # seconds a batch waits for more events (a quiet stream's a
 JOIN_BATCH = 200  # by-SKU records the SKU side applies before it publishes, at most
 # Seconds the SKU side gathers by-SKU records before it publishes each SKU's state once: net
 # demand is not on the way from an order to its requisition (the per-line outputs are), so it
-# can wait for more changes to the same SKU and publish fewer, later states.
-JOIN_WITHIN = 0.1
+# can wait for more changes to the same SKU and publish fewer, later states (half a second: a
+# fifth of the states at 100 ms under order intake, for a view that lags by that much more;
+# docs/performance.md, finding 29).
+JOIN_WITHIN = 0.5
 
 
 class _ByKeyPartition:
