@@ -708,13 +708,8 @@ async def test_table_writes_leave_in_batches_and_a_restarted_app_recovers_them(
         await producer.flush()
     finally:
         await producer.stop()
-    stop = asyncio.Event()
-    running = asyncio.create_task(run_app(app, stop, name="table writes test"))
-    try:
-        await _eventually_equal(lambda: dict(table.data.items()), expected, running)
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 30)  # stops with a last commit, its flush included
+    # The app stops with a last commit, its flush included.
+    await _run_until_table_holds(app, table, expected, "table writes test")
     # Each entry's records are on its source partition: the worker that is given a source
     # partition recovers that changelog partition only (key-k was always on partition k % 3).
     changelog = f"{app_id}-latest-changelog"
@@ -740,21 +735,22 @@ async def test_table_writes_leave_in_batches_and_a_restarted_app_recovers_them(
         async for _event in stream.events():
             pass
 
+    await _run_until_table_holds(restarted, recovered, expected, "table writes restart")
+
+
+async def _run_until_table_holds(app, table, expected, name: str, timeout: float = 60.0) -> None:
+    """Run ``app`` until ``table`` holds exactly ``expected``, then stop it."""
     stop = asyncio.Event()
-    running = asyncio.create_task(run_app(restarted, stop, name="table writes restart"))
+    running = asyncio.create_task(run_app(app, stop, name=name))
     try:
-        await _eventually_equal(lambda: dict(recovered.data.items()), expected, running)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (found := dict(table.data.items())) != expected:
+            assert asyncio.get_running_loop().time() < deadline, found
+            assert not running.done()
+            await asyncio.sleep(0.05)
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
-
-
-async def _eventually_equal(read, expected, running, timeout: float = 60.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (found := read()) != expected:
-        assert asyncio.get_running_loop().time() < deadline, found
-        assert not running.done()
-        await asyncio.sleep(0.05)
 
 
 async def test_table_writes_a_failed_batch_left_unsent_leave_before_the_next_commit():
