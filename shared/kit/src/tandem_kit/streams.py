@@ -555,7 +555,7 @@ class KafkaApp(faust.App):
         await cast(_Producer, self.producer).send_records_at_once(topic, partition, records)
 
 
-Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]
+_Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]  # key, value, headers
 
 
 class TableWrites:
@@ -583,7 +583,7 @@ class TableWrites:
 
     def __init__(self, app: KafkaApp) -> None:
         self._app = app
-        self._pending: dict[tuple[str, int], list[Record]] = {}
+        self._pending: dict[tuple[str, int], list[_Record]] = {}
         self._sending = asyncio.Lock()  # sends in the order of their writes, whoever calls
         app.table_writes.append(self)
 
