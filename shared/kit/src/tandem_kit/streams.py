@@ -244,11 +244,10 @@ class _Producer(faust_kafka.Producer):
             sent = await self.send(
                 topic, key, value, partition=partition, timestamp=None, headers=headers
             )
-            future = asyncio.ensure_future(sent)
         except Exception as exc:
-            future = asyncio.get_running_loop().create_future()
-            future.set_exception(exc)
-        self._track(future)
+            self._track_failure(exc)
+        else:
+            self._track(asyncio.ensure_future(sent))
 
     async def send_records_at_once(
         self, topic: str, partition: int, records: Iterable[tuple[bytes | None, bytes | None, Any]]
@@ -276,19 +275,21 @@ class _Producer(faust_kafka.Producer):
                         raise ValueError(f"a record for {topic} fits no record batch")
             if batch.record_count():
                 self._track(await producer.send_batch(batch, topic, partition=partition))
-        except BaseException as exc:
-            failed = asyncio.get_running_loop().create_future()
-            if isinstance(exc, Exception):
-                failed.set_exception(exc)
-                self._track(failed)
-                return
-            failed.set_exception(RuntimeError(f"sending to {topic} was cancelled"))
-            self._track(failed)
+        except Exception as exc:
+            self._track_failure(exc)
+        except BaseException:
+            self._track_failure(RuntimeError(f"sending to {topic} was cancelled"))
             raise
 
     def _track(self, future: asyncio.Future[Any]) -> None:
         self._unconfirmed.add(future)
         future.add_done_callback(self._confirmed)
+
+    def _track_failure(self, exc: BaseException) -> None:
+        """A send that never reached the client, kept as failed: the next flush raises."""
+        failed = asyncio.get_running_loop().create_future()
+        failed.set_exception(exc)
+        self._track(failed)
 
     def _confirmed(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is None:
