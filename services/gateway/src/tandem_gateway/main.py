@@ -69,7 +69,10 @@ def create_app(
             )
             cache: ViewCache = app.state.view_cache
             listener = InvalidationListener(
-                settings.kafka, cache, fetch_wait_ms=settings.view_cache_fetch_wait_ms
+                settings.kafka,
+                cache,
+                fetch_wait_ms=settings.view_cache_fetch_wait_ms,
+                gather_ms=settings.view_cache_gather_ms,
             )
             listening = asyncio.create_task(listener.run()) if cache.enabled else None
             try:

@@ -75,6 +75,11 @@ class GatewaySettings(BaseSettings):
         default=50, ge=1, le=5000,
         description="the view cache listener's fetch wait: how late an event may drop a 360",
     )  # fmt: skip
+    view_cache_gather_ms: int = Field(
+        default=250, ge=0, le=5000,
+        description="after reading events, the view cache listener waits this long before its"
+        " next read: how much later an event may drop a 360 while events flow",
+    )  # fmt: skip
     view_cache_grace_s: float = Field(
         default=2.0, gt=0, le=60,
         description="kept answers are served only while the broker answered within this",
@@ -91,6 +96,17 @@ class GatewaySettings(BaseSettings):
         if self.auth.jwks_url and any(a.upper().startswith("HS") for a in self.auth.algorithms):
             raise ValueError(
                 "with TANDEM_AUTH_JWKS_URL set TANDEM_AUTH_ALGORITHMS to RS256 and/or ES256"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _gather_within_grace(self) -> GatewaySettings:
+        # The listener's pause after a read must leave it heard within the grace, or the cache
+        # would turn itself off while events flow.
+        if self.view_cache_gather_ms >= self.view_cache_grace_s * 1000 / 2:
+            raise ValueError(
+                "GATEWAY_VIEW_CACHE_GATHER_MS must be under half of GATEWAY_VIEW_CACHE_GRACE_S"
+                f" ({self.view_cache_gather_ms} ms against {self.view_cache_grace_s} s)"
             )
         return self
 

@@ -8,7 +8,9 @@ services decide what a caller sees), and drops it as soon as the customer may ha
 - **Events.** ``InvalidationListener`` follows every topic whose events change a part of a
   360 (customers, contacts, activities, tickets, customer value, orders, opportunities) and
   drops the customers they name. A change made anywhere (another gateway, a worker, an import)
-  reaches every gateway this way, as fast as the services' own events travel.
+  reaches every gateway this way, as fast as the services' own events travel after a quiet
+  spell, and up to the listener's ``gather_ms`` (250 ms) later while events flow: each replica
+  then reads them in a few fetches a second rather than one per event.
 - **Writes through this gateway.** A successful write drops the customers it names (path,
   request or answer) before its answer leaves, or every answer when it names none: a client
   that writes and then reads its 360 through the same gateway replica sees its write. Other
@@ -164,11 +166,7 @@ class ViewCache:
     def store(self, key: Hashable, customer: str | uuid.UUID, ticket: Ticket, body: bytes) -> bool:
         """Keep ``body`` unless the cache is unusable or ``customer`` changed since ``ticket``."""
         customer = str(customer)
-        if (
-            not self.usable
-            or ticket.generation != self._generation
-            or ticket.counter < self._floor
-        ):
+        if not self.usable or ticket.generation != self._generation or ticket.counter < self._floor:
             return False
         if self._invalidated.get(customer, -1) > ticket.counter or len(body) > self.max_bytes:
             return False
