@@ -42,7 +42,7 @@ async def _count(engine, table) -> int:
 async def run_consumer(sessions, kafka_settings):
     tasks = []
 
-    async def start(topic, handler, max_attempts=3, latest=None):
+    async def start(topic, handler, max_attempts=3, latest=None, gather_ms=0):
         group = unique("test-group")
         settings = ServiceSettings(
             kafka=kafka_settings, consumer_max_attempts=max_attempts, consumer_retry_backoff_ms=1
@@ -54,6 +54,7 @@ async def run_consumer(sessions, kafka_settings):
                 Subscription(topic, {type(customer_created().data): handler}, latest=latest)
             ],
             uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+            gather_ms=gather_ms,
         )
         stop = asyncio.Event()
         tasks.append((stop, asyncio.create_task(consumer.run(stop))))
@@ -333,7 +334,9 @@ class _Letters:
 def _grouping_consumer(sessions, kafka_settings, topic, handler, batch_size):
     consumer = EventConsumer(
         settings=ServiceSettings(
-            kafka=kafka_settings, consumer_batch_size=batch_size, consumer_max_attempts=2,
+            kafka=kafka_settings,
+            consumer_batch_size=batch_size,
+            consumer_max_attempts=2,
             consumer_retry_backoff_ms=1,
         ),
         group_id=unique("test-group"),
@@ -446,3 +449,60 @@ async def _all_committed(commits: list[dict], topic: str) -> bool:
         for tp, offset in offsets.items():
             last[tp.partition] = offset
     return last == {0: 4, 1: 4, 2: 4}
+
+
+async def test_a_gathering_consumer_reads_a_flowing_topic_a_few_times_a_second(
+    engine, kafka_settings, run_consumer, monkeypatch
+):
+    """With ``gather_ms``, events arriving every 20 ms for a second come in a handful of
+    fetches (one commit each), and every one of them is handled."""
+    topic = make_topic()
+    await ensure_topics(kafka_settings, [topic])
+    commits: list[dict] = []
+    commit = AIOKafkaConsumer.commit
+
+    async def counted(self, offsets=None):
+        if self._group_id.startswith("test-group"):
+            commits.append(dict(offsets))
+        return await commit(self, offsets)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
+    consumer = await run_consumer(topic, _record_effect, gather_ms=300)
+    await asyncio.wait_for(consumer.ready.wait(), 30)  # reading before the first event is sent
+    events = [customer_created(f"g{i}") for i in range(50)]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            await producer.send_and_wait(
+                topic.name, key=b"one", value=event.value(), headers=event.headers()
+            )
+            await asyncio.sleep(0.02)
+    finally:
+        await producer.stop()
+    await eventually(lambda: _count_is(engine, 50))
+    # About 1.3 s of events (20 ms apart, plus each send): without gathering, dozens of fetches.
+    assert 1 <= len(commits) <= 10, len(commits)
+
+
+async def test_a_gathering_consumer_stops_without_waiting_out_its_gather(
+    engine, kafka_settings, sessions
+):
+    topic = make_topic()
+    await ensure_topics(kafka_settings, [topic])
+    event = customer_created("stop")
+    await _produce(
+        kafka_settings.bootstrap_servers, topic.name, [(b"k", event.headers(), event.value())]
+    )
+    consumer = EventConsumer(
+        settings=ServiceSettings(kafka=kafka_settings),
+        group_id=unique("test-group"),
+        subscriptions=[Subscription(topic, {type(event.data): _record_effect})],
+        uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+        gather_ms=60_000,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(consumer.run(stop))
+    await eventually(lambda: _count_is(engine, 1))  # handled; now it gathers for a minute
+    stop.set()
+    await asyncio.wait_for(running, 15)  # back within the client's own stop, not the minute

@@ -15,6 +15,7 @@ from tandem_customer.application.unit_of_work import CustomerUnitOfWork
 from tandem_customer.bootstrap import unit_of_work_factory
 from tandem_customer.events.consumers import (
     CUSTOMER_VALUE_FETCH_WAIT_MS,
+    CUSTOMER_VALUE_GATHER_MS,
     CUSTOMER_VALUE_GROUP,
     order_subscription,
 )
@@ -76,6 +77,7 @@ def create_worker(settings: CustomerSettings) -> Worker:
         subscriptions=[order_subscription()],
         uow_factory=uow_factory,
         fetch_wait_ms=CUSTOMER_VALUE_FETCH_WAIT_MS,
+        gather_ms=CUSTOMER_VALUE_GATHER_MS,
     )
     return Worker(
         settings=settings,

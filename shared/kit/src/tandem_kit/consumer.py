@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
@@ -81,12 +82,21 @@ class EventConsumer:
         subscriptions: list[Subscription],
         uow_factory: Callable[[], SqlUnitOfWork],
         fetch_wait_ms: int | None = None,
+        gather_ms: int = 0,
     ) -> None:
         """``fetch_wait_ms`` replaces ``KAFKA_FETCH_MAX_WAIT_MS`` for this consumer: a reader
         that may trail its events (a view) waits longer per fetch, asks the broker less often
-        and gets more events per fetch (one transaction for each group of them)."""
+        and gets more events per fetch (one transaction for each group of them).
+
+        ``gather_ms``: after a poll that brought events, the next poll waits this long, so
+        that while events flow they come in a few fetches a second, each handled in one
+        transaction per group and committed once, and a later event of a key supersedes an
+        earlier one more often (``LatestState``). Events are handled up to about twice this
+        much later; the first event after a quiet spell is not delayed. For readers that may
+        trail (views), never for a hop that someone waits on."""
         self.settings = settings
         self.kafka = settings.kafka.with_fetch_wait(fetch_wait_ms)
+        self.gather_s = gather_ms / 1000
         self.group_id = group_id
         self.service = settings.service_name
         self.subscriptions = {s.topic.name: s for s in subscriptions}
@@ -166,6 +176,9 @@ class EventConsumer:
                 # stays finished (the inbox would skip it again, but at a cost).
                 if finished_at:
                     await consumer.commit(finished_at)
+            if batches and self.gather_s:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.gather_s)
 
     async def _handle(self, records: Sequence[ConsumerRecord], stop: asyncio.Event) -> int:
         """Handle one partition's fetched records in order; how many are finished (all of

@@ -13,6 +13,11 @@ CUSTOMER_VALUE_GROUP = group("customer.customer-value").group_id
 # Customer value may trail the orders: fetches that wait longer bring several orders each,
 # handled in one transaction and committed once, and ask the broker far less often.
 CUSTOMER_VALUE_FETCH_WAIT_MS = 200
+# ...and while orders flow it reads them a few times a second, each fetch's orders in one
+# transaction (per group of consumer_batch_size) and one commit. Under order intake on the
+# embedded broker this took a quarter of the worker's CPU per order (docs/performance.md,
+# finding 30).
+CUSTOMER_VALUE_GATHER_MS = 250
 
 
 async def on_order_snapshot(
