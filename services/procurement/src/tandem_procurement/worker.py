@@ -16,6 +16,7 @@ from tandem_procurement.bootstrap import unit_of_work_factory
 from tandem_procurement.events.consumers import (
     DEMAND_GROUP,
     NET_DEMAND_FETCH_WAIT_MS,
+    NET_DEMAND_GATHER_MS,
     NET_DEMAND_GROUP,
     SUPPLIER_GROUP,
     demand_subscriptions,
@@ -69,6 +70,7 @@ def create_worker(settings: ProcurementSettings, clock: Clock = system_clock) ->
             subscriptions=net_demand_subscriptions(),
             uow_factory=uow_factory,
             fetch_wait_ms=NET_DEMAND_FETCH_WAIT_MS,
+            gather_ms=NET_DEMAND_GATHER_MS,
         ),
         EventConsumer(
             settings=settings,

@@ -21,6 +21,11 @@ NET_DEMAND_GROUP = group("procurement.net-demand").group_id
 # event queued ahead of an order line on its way to a requisition. Kafka answers such a fetch as
 # soon as a record arrives; the embedded broker holds it for the whole wait.
 NET_DEMAND_FETCH_WAIT_MS = 500
+# While orders flow, it reads at most every half second too (the kit consumer's gather_ms):
+# more of each SKU's states superseded per fetch, and a few fetches and commits a second. Under
+# order intake: about 0.3 ms less of this worker's CPU per order (docs/performance.md, finding
+# 30). GET /demand may then trail an order by about 1.5 s on the embedded broker.
+NET_DEMAND_GATHER_MS = 500
 SUPPLIER_GROUP = group("procurement.supplier-read-model").group_id
 NOT_SOURCEABLE = {"suspended", "blocked", "rejected"}
 
