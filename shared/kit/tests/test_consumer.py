@@ -404,8 +404,23 @@ async def test_one_failing_event_rolls_its_group_back_and_the_others_are_handled
     assert b"c2 is refused" in letter["dlq_error"]
 
 
+@pytest.fixture
+def commits(monkeypatch) -> list[dict]:
+    """Every offset commit the test's consumers send, as the offsets each names."""
+    sent: list[dict] = []
+    commit = AIOKafkaConsumer.commit
+
+    async def counted(self, offsets=None):
+        if self._group_id.startswith("test-group"):
+            sent.append(dict(offsets))
+        return await commit(self, offsets)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
+    return sent
+
+
 async def test_one_offset_commit_per_fetch_names_every_partition_it_finished(
-    engine, kafka_settings, run_consumer, monkeypatch
+    engine, kafka_settings, run_consumer, commits
 ):
     """A fetch that brings records of several partitions costs one commit request, not one
     per partition, and each partition's committed offset is past its last record."""
@@ -425,15 +440,6 @@ async def test_one_offset_commit_per_fetch_names_every_partition_it_finished(
             )
     finally:
         await producer.stop()
-    commits: list[dict] = []
-    commit = AIOKafkaConsumer.commit
-
-    async def counted(self, offsets=None):
-        if self._group_id.startswith("test-group"):
-            commits.append(dict(offsets))
-        return await commit(self, offsets)
-
-    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
     consumer = await run_consumer(topic, _record_effect)
     await eventually(lambda: _count_is(engine, 12))
     await eventually(lambda: _all_committed(commits, topic.name))
@@ -452,21 +458,12 @@ async def _all_committed(commits: list[dict], topic: str) -> bool:
 
 
 async def test_a_gathering_consumer_reads_a_flowing_topic_a_few_times_a_second(
-    engine, kafka_settings, run_consumer, monkeypatch
+    engine, kafka_settings, run_consumer, commits
 ):
     """With ``gather_ms``, events arriving every 20 ms for a second come in a handful of
     fetches (one commit each), and every one of them is handled."""
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
-    commits: list[dict] = []
-    commit = AIOKafkaConsumer.commit
-
-    async def counted(self, offsets=None):
-        if self._group_id.startswith("test-group"):
-            commits.append(dict(offsets))
-        return await commit(self, offsets)
-
-    monkeypatch.setattr(AIOKafkaConsumer, "commit", counted)
     consumer = await run_consumer(topic, _record_effect, gather_ms=300)
     await asyncio.wait_for(consumer.ready.wait(), 30)  # reading before the first event is sent
     events = [customer_created(f"g{i}") for i in range(50)]
