@@ -4,6 +4,7 @@ transaction refused for a concurrent one's locks a 503 to retry: never a 500."""
 import asyncio
 import sqlite3
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, update
@@ -11,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tandem_kit.db import create_engine
-from tandem_kit.http import install_error_handlers
+from tandem_kit.http import install_error_handlers, install_observability
 from tandem_kit.testing.plugin import service_client
 
 metadata = MetaData()
@@ -116,3 +117,24 @@ async def test_any_other_database_error_stays_a_500(app):
         answer = await client.get("/missing")
     assert answer.status_code == 500
     assert answer.json()["detail"] == "internal error"
+
+
+async def test_an_unexpected_error_answers_with_the_requests_correlation_id():
+    app = FastAPI()
+    install_error_handlers(app)
+    install_observability(app, "test")
+
+    @app.get("/broken")
+    async def broken() -> dict:
+        raise RuntimeError("a bug")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        answer = await client.get("/broken", headers={"X-Correlation-ID": "cid-500"})
+        fresh = await client.get("/broken")
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error", "correlation_id": "cid-500"}
+    assert answer.headers["X-Correlation-ID"] == "cid-500"
+    # Without one sent, the id the service made up is in the body and the header alike.
+    assert fresh.json()["correlation_id"]
+    assert fresh.headers["X-Correlation-ID"] == fresh.json()["correlation_id"]

@@ -128,14 +128,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse(
-            status_code=500,
-            content={"detail": "internal error", "correlation_id": context.correlation_id.get()},
-        )
+        return _internal_error()
+
+
+def _internal_error() -> JSONResponse:
+    """A 500 that tells nothing of the failure, only the id to find it by in the logs."""
+    return JSONResponse(
+        status_code=500,
+        content={"detail": "internal error", "correlation_id": context.correlation_id.get()},
+    )
 
 
 class Observability:
-    """Correlation id in and out, request metrics and one access log line per request.
+    """Correlation id in and out, request metrics and one access log line per request; an
+    error no handler answered becomes a 500 that names the correlation id (body and header).
 
     Pure ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware runs
     every request through an extra task and memory streams, which cost more CPU than the
@@ -154,17 +160,26 @@ class Observability:
         token = context.correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+        answered = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
                 headers = MutableHeaders(scope=message)
                 headers[CORRELATION_HEADER] = cid
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here rather than by Starlette's outermost handler, which runs after this
+            # request's correlation id is gone: the 500 names it, in its body and its header.
+            if answered:
+                raise
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            await _internal_error()(scope, receive, send_with_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
             context.correlation_id.reset(token)
