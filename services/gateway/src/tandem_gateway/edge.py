@@ -21,6 +21,7 @@ from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
 from tandem_kit.http import CORRELATION_HEADER
 
+log = logging.getLogger(__name__)
 access_log = logging.getLogger("tandem.gateway.access")
 RATE_LIMITED = Counter("tandem_gateway_rate_limited_total", "Requests refused with 429", ["kind"])
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -99,6 +100,14 @@ class Edge:
                     if sent["started"]:
                         raise
                     await _respond(send_wrapper_inner, *self._too_large())
+        except Exception:
+            # Answered here, not by Starlette's outermost handler (which runs once this
+            # request's ids are gone): the 500 carries the request and correlation ids.
+            if sent["started"]:
+                raise
+            log.exception("unhandled error", extra={"path": scope["path"]})
+            body = {"detail": "internal error", "correlation_id": cid}
+            await _respond(send_wrapper_inner, 500, body, {})
         finally:
             self._record(scope, headers, state, sent, time.perf_counter() - started)
             context.correlation_id.reset(token)

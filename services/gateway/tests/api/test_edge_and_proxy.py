@@ -20,6 +20,8 @@ def _upstream(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
     if request.url.port == 8004:
         raise httpx.ReadTimeout("slow", request=request)
+    if request.url.path.endswith("/a-bug"):
+        raise RuntimeError("a bug on the gateway's side")
     return httpx.Response(
         201 if request.method == "POST" else 200,
         json={"ok": True},
@@ -133,6 +135,28 @@ async def test_request_and_correlation_ids_and_command_headers_reach_the_service
     # A request id that is not a plain token is replaced by a fresh one.
     other = await gw.get("/api/v1/customers", headers={**auth(), "X-Request-ID": "bad id\n"})
     assert other.headers["X-Request-ID"] != "bad id\n" and len(other.headers["X-Request-ID"]) == 36
+
+
+async def test_an_unexpected_error_is_a_500_carrying_the_request_and_correlation_ids():
+    client, lifespan = await _client()
+    app = client._transport.app  # type: ignore[attr-defined]
+    # As a server does: the error is answered, not raised into the client.
+    bare = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw"
+    )
+    try:
+        answer = await bare.get(
+            "/api/v1/customers/a-bug",
+            headers={**auth(), "X-Request-ID": "req-500", "X-Correlation-ID": "corr-500"},
+        )
+    finally:
+        await bare.aclose()
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "internal error", "correlation_id": "corr-500"}
+    assert answer.headers["X-Request-ID"] == "req-500"
+    assert answer.headers["X-Correlation-ID"] == "corr-500"
 
 
 def auth_header_of(request: httpx.Request) -> str:
