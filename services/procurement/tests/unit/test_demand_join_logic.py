@@ -1,12 +1,18 @@
 """The demand join's table logic: versions make redelivery and replay no-ops."""
 
+import asyncio
 import random
 import uuid
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from tandem_contracts import Money, sales
 from tandem_contracts import procurement as own
+from tandem_kit.kafka import PartitionMismatch
+from tandem_kit.settings import KafkaSettings
+from tandem_procurement.streams import app as streams
 from tandem_procurement.streams.join import (
     DemandJoin,
     SkuTotals,
@@ -380,3 +386,26 @@ def test_a_draft_states_no_demand_and_keeps_only_its_version():
     assert order_records(snapshot(O2, 2, "cancelled", [(L3, "A", "5")]), None)[0] == []
     cancelled, _ = order_records(snapshot(O1, 3, "cancelled", [(L1, "A", "10")]), entry)
     assert [(sku, r["open"]) for sku, r in cancelled] == [("A", "0")]
+
+
+async def test_the_join_does_not_start_on_topics_partitioned_otherwise_than_their_contracts(
+    monkeypatch, tmp_path
+):
+    checked = []
+
+    async def mismatch(settings, topics):
+        checked.extend(t.name for t in topics)
+        raise PartitionMismatch("sales.orders.v1 has 2 partitions, its contract 6")
+
+    monkeypatch.setattr(streams, "check_partitions", mismatch)
+    app = streams.build_demand_join(
+        KafkaSettings(bootstrap_servers="127.0.0.1:1"), app_id="procurement-t", datadir=tmp_path
+    )
+
+    async def never(*args, **kwargs):
+        raise AssertionError("the app was started")
+
+    monkeypatch.setattr(app, "start", never)
+    with pytest.raises(PartitionMismatch, match=r"sales\.orders\.v1"):
+        await streams.run_demand_join(app, asyncio.Event())
+    assert checked == ["sales.orders.v1", "procurement.order-demand.v1"]

@@ -102,6 +102,39 @@ def dlq_topic(group_id: str) -> str:
     return f"{group_id}.dlq"
 
 
+class PartitionMismatch(RuntimeError):
+    """A topic exists with another partition count than its contract gives it."""
+
+
+async def check_partitions(
+    settings: KafkaSettings, topics: Iterable[Topic], *, timeout: float = 30.0
+) -> None:
+    """Raise ``PartitionMismatch`` naming every topic that exists with another partition
+    count than its contract's; topics not there yet pass (they are created as the contract says).
+
+    For readers that place records by partition themselves (a join's tables and outputs are
+    partitioned like its inputs): with another count they would write where no reader looks.
+    """
+    wanted = {t.name: t.partitions for t in topics}
+    admin = AIOKafkaAdminClient(**client_options(settings, "admin"))
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        present = [name for name in await admin.list_topics() if name in wanted]
+        described = await admin.describe_topics(present) if present else []
+    finally:
+        await admin.close()
+    wrong = [
+        f"{d['topic']} has {len(d['partitions'])} partitions, its contract {wanted[d['topic']]}"
+        for d in described
+        if not d["error_code"] and len(d["partitions"]) != wanted[d["topic"]]
+    ]
+    if wrong:
+        raise PartitionMismatch(
+            "; ".join(sorted(wrong))
+            + ": give these topics their contracts' partition counts (tandem_contracts.topics)"
+        )
+
+
 async def ensure_topics(
     settings: KafkaSettings,
     topics: Iterable[Topic] | None = None,

@@ -50,6 +50,7 @@ from faust.serializers import codecs
 from tandem_contracts import ContractViolation, Envelope, decode, sales
 from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
+from tandem_kit.kafka import check_partitions
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.streams import KafkaApp, TableWrites, run_app
 from tandem_procurement.streams.join import (
@@ -65,6 +66,9 @@ log = logging.getLogger(__name__)
 APP_ID = "procurement-demand-join"
 BY_SKU_SUFFIX = "demand-by-sku"  # the internal topic is "<app id>-demand-by-sku"
 PARTITIONS = 6
+# Topics whose partitions the join assumes as their contracts give them: its orders table's
+# changelog takes each order event's partition, and it places per-line outputs itself.
+PARTITIONED_BY_HAND = (sales.ORDERS, own.ORDER_DEMAND)
 SPLIT_BATCH = 500  # order events split at once, at most
 SPLIT_WITHIN = 0.01  # seconds a batch waits for more events (a quiet stream's added latency)
 JOIN_BATCH = 200  # by-SKU records the SKU side applies before it publishes, at most
@@ -325,7 +329,9 @@ def build_demand_join(
     return app
 
 
-async def run_demand_join(app: faust.App, stop: asyncio.Event) -> None:
+async def run_demand_join(app: KafkaApp, stop: asyncio.Event) -> None:
     """Run ``app`` inside the worker's event loop until ``stop`` is set; raises if it crashes
-    (the worker then stops, and its supervisor restarts it)."""
+    (the worker then stops, and its supervisor restarts it), or before it starts when a topic
+    it partitions by hand has another partition count than its contract."""
+    await check_partitions(app.kafka, PARTITIONED_BY_HAND)
     await run_app(app, stop, name="demand join")
