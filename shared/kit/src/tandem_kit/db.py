@@ -116,6 +116,17 @@ idempotency_table = Table(
 )
 
 
+# PostgreSQL refused a transaction only because a concurrent one held what it needed:
+# serialization failure, deadlock detected, lock not available. It was rolled back, at once:
+# run again a moment later, the same work may well succeed.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def concurrent_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a transaction for a concurrent one (above)."""
+    return getattr(getattr(exc, "orig", None), "pgcode", None) in CONFLICT_SQLSTATES
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 

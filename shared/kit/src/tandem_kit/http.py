@@ -20,7 +20,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
-from tandem_kit.db import create_engine, create_read_engine, session_factory
+from tandem_kit.db import (
+    concurrent_conflict,
+    create_engine,
+    create_read_engine,
+    session_factory,
+)
 from tandem_kit.errors import DomainError
 from tandem_kit.health import BrokerProbe, database_ok
 from tandem_kit.settings import ServiceSettings
@@ -66,19 +71,10 @@ def unique_field(exc: IntegrityError) -> str | None:
     return None
 
 
-# PostgreSQL's answers to transactions that got in each other's way: serialization failure,
-# deadlock detected, lock not available. The transaction was rolled back; run again a moment
-# later, the same request may well succeed.
-_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-
-
 def transient_database_error(exc: DBAPIError) -> bool:
     """Whether the database refused a transaction only because a concurrent one held what it
     needed (PostgreSQL's deadlock or serialization failure, SQLite's lock past its timeout)."""
-    orig = exc.orig
-    if getattr(orig, "pgcode", None) in _TRANSIENT_SQLSTATES:
-        return True
-    return "database is locked" in str(orig)
+    return concurrent_conflict(exc) or "database is locked" in str(exc.orig)
 
 
 def install_error_handlers(app: FastAPI) -> None:

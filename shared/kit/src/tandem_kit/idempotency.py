@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tandem_kit.db import idempotency_table, utcnow
+from tandem_kit.db import concurrent_conflict, idempotency_table, utcnow
 from tandem_kit.errors import DomainError
 
 if TYPE_CHECKING:
     from tandem_kit.uow import SqlUnitOfWork
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class IdempotencyKeyReused(DomainError):
@@ -89,6 +94,12 @@ async def remember(
     )
 
 
+# How often a command runs when PostgreSQL refuses its transaction for a concurrent one (a
+# deadlock, a serialization failure): each refusal rolled everything back, so it runs afresh.
+CONFLICT_ATTEMPTS = 3
+CONFLICT_PAUSE_S = 0.02  # before each new attempt, times the attempt, with jitter
+
+
 async def execute(
     uow: SqlUnitOfWork,
     handler: Callable[[Any], Awaitable[T]],
@@ -99,7 +110,29 @@ async def execute(
 
     With an Idempotency-Key the rendered response is stored in the same transaction; a repeat
     (even a concurrent one, which loses the race on the key) gets the first response back.
+    A transaction PostgreSQL refused for a concurrent one (``concurrent_conflict``) runs again,
+    up to ``CONFLICT_ATTEMPTS`` times in all; then the refusal is raised (a 503 to retry).
     """
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return await _execute_once(uow, handler, render, keyed)
+        except DBAPIError as exc:
+            if attempt == CONFLICT_ATTEMPTS or not concurrent_conflict(exc):
+                raise
+            log.info(
+                "transaction refused for a concurrent one; running the command again",
+                extra={"attempt": attempt, "error": str(exc.orig)},
+            )
+            await asyncio.sleep(CONFLICT_PAUSE_S * attempt * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
+
+
+async def _execute_once(
+    uow: SqlUnitOfWork,
+    handler: Callable[[Any], Awaitable[T]],
+    render: Callable[[T], tuple[int, Any]],
+    keyed: IdempotencyRequest | None,
+) -> tuple[int, Any]:
     for _ in range(2):
         async with uow:
             if keyed is not None and (stored := await recall(uow.session, keyed)):
