@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from tandem_contracts.consumers import reader
 from tandem_contracts.topics import Topic
 from tandem_gateway.viewcache import ViewCache
-from tandem_kit.kafka import IdleFetchWait, client_options
+from tandem_kit.kafka import IdleFetchWait, caught_up, client_options
 from tandem_kit.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -110,11 +110,13 @@ class InvalidationListener:
         # asking the broker a hundred times a second (the embedded broker holds every fetch
         # for the whole wait, so a wait is also what an event may be late by).
         self.kafka = kafka.with_fetch_wait(fetch_wait_ms)
-        # After a read that found events, the next read waits this long: while events flow
-        # (every order, in every replica), the events of that time drop their 360s together,
-        # in one fetch instead of one each, and the first event after a quiet spell is as
-        # prompt as before. Measured under order intake on the embedded broker, 250 ms took
-        # 0.2-0.7 ms of the broker's CPU per order (docs/performance.md, finding 30).
+        # After a read that found events and reached the end of their partitions, the next
+        # read waits this long: while events flow (every order, in every replica), the events
+        # of that time drop their 360s together, in one fetch instead of one each, up to about
+        # twice this much later; the first event after a quiet spell is as prompt as before,
+        # and a listener that is behind reads on at once. Measured under order intake on the
+        # embedded broker, 250 ms saved 0.2-0.7 ms of the broker's CPU per order
+        # (docs/performance.md, finding 30).
         self.gather_s = gather_ms / 1000
         self.cache = cache
         self.topics = [t.name for t in topics]
@@ -175,7 +177,7 @@ class InvalidationListener:
                     found = True
                     self._apply(record.value)
             idle.polled(found)
-            if found and self.gather_s:
+            if found and self.gather_s and caught_up(consumer, batches):
                 await asyncio.sleep(self.gather_s)
             now_ms = time.time() * 1000
             heard = [consumer.last_poll_timestamp(tp) for tp in partitions]

@@ -78,7 +78,7 @@ class GatewaySettings(BaseSettings):
     view_cache_gather_ms: int = Field(
         default=250, ge=0, le=5000,
         description="after reading events, the view cache listener waits this long before its"
-        " next read: how much later an event may drop a 360 while events flow",
+        " next read: while events flow, an event may drop a 360 up to about twice this later",
     )  # fmt: skip
     view_cache_grace_s: float = Field(
         default=2.0, gt=0, le=60,

@@ -9,8 +9,8 @@ services decide what a caller sees), and drops it as soon as the customer may ha
   360 (customers, contacts, activities, tickets, customer value, orders, opportunities) and
   drops the customers they name. A change made anywhere (another gateway, a worker, an import)
   reaches every gateway this way, as fast as the services' own events travel after a quiet
-  spell, and up to the listener's ``gather_ms`` (250 ms) later while events flow: each replica
-  then reads them in a few fetches a second rather than one per event.
+  spell, and up to about twice the listener's ``gather_ms`` (250 ms) later while events flow:
+  each replica then reads them in a few fetches a second rather than one per event.
 - **Writes through this gateway.** A successful write drops the customers it names (path,
   request or answer) before its answer leaves, or every answer when it names none: a client
   that writes and then reads its 360 through the same gateway replica sees its write. Other

@@ -29,7 +29,14 @@ from tandem_contracts import ContractViolation, Envelope, Event, Topic, decode
 from tandem_contracts.envelope import header_map
 from tandem_kit import context, metrics
 from tandem_kit.db import inbox_table, utcnow
-from tandem_kit.kafka import IdleFetchWait, dlq_topic, ensure_topics, make_consumer, make_producer
+from tandem_kit.kafka import (
+    IdleFetchWait,
+    caught_up,
+    dlq_topic,
+    ensure_topics,
+    make_consumer,
+    make_producer,
+)
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.uow import SqlUnitOfWork
 
@@ -64,6 +71,9 @@ class Subscription:
     latest: LatestState | None = None
 
 
+POLL_RECORDS = 500  # records a poll hands out at most
+
+
 class EventConsumer:
     """Consumes topics for one consumer group, at least once, applying each event once.
 
@@ -88,12 +98,13 @@ class EventConsumer:
         that may trail its events (a view) waits longer per fetch, asks the broker less often
         and gets more events per fetch (one transaction for each group of them).
 
-        ``gather_ms``: after a poll that brought events, the next poll waits this long, so
-        that while events flow they come in a few fetches a second, each handled in one
-        transaction per group and committed once, and a later event of a key supersedes an
-        earlier one more often (``LatestState``). Events are handled up to about twice this
-        much later; the first event after a quiet spell is not delayed. For readers that may
-        trail (views), never for a hop that someone waits on."""
+        ``gather_ms``: after a poll that brought events and reached the end of their
+        partitions, the next poll waits this long, so that while events flow they come in a
+        few fetches a second, each handled in one transaction per group and committed once,
+        and a later event of a key supersedes an earlier one more often (``LatestState``).
+        Events are then handled up to about twice this much later; the first event after a
+        quiet spell is not delayed, nor is a consumer that is behind (it reads on at once).
+        For readers that may trail (views), never for a hop that someone waits on."""
         self.settings = settings
         self.kafka = settings.kafka.with_fetch_wait(fetch_wait_ms)
         self.gather_s = gather_ms / 1000
@@ -158,7 +169,7 @@ class EventConsumer:
         consumer = self._consumer
         idle = IdleFetchWait(consumer, self.kafka)
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            batches = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
             idle.polled(bool(batches))
             # One offset commit per fetch, naming every partition it finished: a request per
             # partition cost the client and the broker as much as the fetch itself (the
@@ -176,7 +187,7 @@ class EventConsumer:
                 # stays finished (the inbox would skip it again, but at a cost).
                 if finished_at:
                     await consumer.commit(finished_at)
-            if batches and self.gather_s:
+            if batches and self.gather_s and caught_up(consumer, batches, behind=POLL_RECORDS):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.gather_s)
 

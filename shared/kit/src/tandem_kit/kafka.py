@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -98,6 +99,23 @@ class IdleFetchWait:
             fetcher._fetch_max_wait_ms = self.current = wait
 
 
+def caught_up(
+    consumer: AIOKafkaConsumer, batches: Mapping[Any, Sequence[Any]], *, behind: int = 500
+) -> bool:
+    """Whether a poll found a reader about caught up: fewer than ``behind`` records in all, and
+    none of their partitions ``behind`` records or more past the last one, as far as the
+    client's fetches know (the next fetch's few records, already read ahead while this poll's
+    were handled, do not count). A reader that gathers (pauses between polls) does so only
+    then; behind (after an outage, a redeploy, a burst) it reads on at once."""
+    if sum(len(records) for records in batches.values()) >= behind:
+        return False
+    for tp, records in batches.items():
+        end = consumer.highwater(tp)
+        if records and end is not None and end - (records[-1].offset + 1) >= behind:
+            return False
+    return True
+
+
 def dlq_topic(group_id: str) -> str:
     return f"{group_id}.dlq"
 
@@ -117,12 +135,17 @@ async def check_partitions(
     """
     wanted = {t.name: t.partitions for t in topics}
     admin = AIOKafkaAdminClient(**client_options(settings, "admin"))
-    await asyncio.wait_for(admin.start(), timeout)
     try:
+        await asyncio.wait_for(admin.start(), timeout)
         present = [name for name in await admin.list_topics() if name in wanted]
         described = await admin.describe_topics(present) if present else []
     finally:
         await admin.close()
+    for unknown in (d for d in described if d["error_code"]):
+        log.warning(
+            "could not read a topic's partition count; not checked",
+            extra={"topic": unknown["topic"], "error_code": unknown["error_code"]},
+        )
     wrong = [
         f"{d['topic']} has {len(d['partitions'])} partitions, its contract {wanted[d['topic']]}"
         for d in described
@@ -153,8 +176,8 @@ async def ensure_topics(
         for t in (REGISTRY if topics is None else topics)
     ] + [NewTopic(name, 1, settings.replication_factor) for name in extra]
     admin = AIOKafkaAdminClient(**client_options(settings, "admin"))
-    await asyncio.wait_for(admin.start(), timeout)
     try:
+        await asyncio.wait_for(admin.start(), timeout)
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
         for topic in missing:  # one at a time: a racing creator must not fail the rest

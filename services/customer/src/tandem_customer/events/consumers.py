@@ -15,7 +15,7 @@ CUSTOMER_VALUE_GROUP = group("customer.customer-value").group_id
 CUSTOMER_VALUE_FETCH_WAIT_MS = 200
 # ...and while orders flow it reads them a few times a second, each fetch's orders in one
 # transaction (per group of consumer_batch_size) and one commit. Under order intake on the
-# embedded broker this took a quarter of the worker's CPU per order (docs/performance.md,
+# embedded broker this saved a quarter of the worker's CPU per order (docs/performance.md,
 # finding 30).
 CUSTOMER_VALUE_GATHER_MS = 250
 
