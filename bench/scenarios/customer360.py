@@ -137,14 +137,15 @@ async def run(ctx: Context) -> None:
         load_client(ctx.system.service_url("customer"), connections) as direct,
     ):
         problems = await _enrich(ctx, gw, customer_id)
-        probe = await gw.get(f"/api/v1/customers/{customer_id}/360", headers=ctx.headers)
+        view = f"/api/v1/customers/{customer_id}/360"
+        probe = await gw.get(view, headers=ctx.headers)
         missing = None
         if probe.status_code != 200:
             missing = f"GET /customers/{{id}}/360 answers HTTP {probe.status_code}"
         elif isinstance(body := probe.json(), dict) and body.get("missing"):
             problems.append(f"the first 360 reported missing parts: {body.get('missing')}")
         if missing is None:
-            settled = await _settled(gw, f"/api/v1/customers/{customer_id}/360", ctx)
+            settled = await _settled(gw, view, ctx)
             if settled is None:
                 problems.append(
                     f"the 360 was not kept {SETTLED_S:g} s on end within {SETTLE_WITHIN_S:g} s"
@@ -155,7 +156,6 @@ async def run(ctx: Context) -> None:
                     f"customer 360: kept {SETTLED_S:g}s on end {settled:.1f}s after the set-up"
                 )
         outcomes: Counter[str] = Counter()
-        view = f"/api/v1/customers/{customer_id}/360"
         system_op = _get(gw_load, view, ctx, True, outcomes=outcomes)
         fresh_op = _get(gw_load, view, ctx, True, fresh=True)
         base_op = _get(direct, f"/api/v1/customers/{customer_id}", ctx)

@@ -494,16 +494,11 @@ async def test_a_gathering_consumer_behind_its_topic_reads_on_without_pausing(
     topic = make_topic()
     await ensure_topics(kafka_settings, [topic])
     events = [customer_created(f"b{i}") for i in range(1200)]
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
-    await producer.start()
-    try:
-        sent = [
-            await producer.send(topic.name, key=b"one", value=e.value(), headers=e.headers())
-            for e in events
-        ]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
+    await _produce(
+        kafka_settings.bootstrap_servers,
+        topic.name,
+        [(b"one", e.headers(), e.value()) for e in events],
+    )
     # One partition, 1,200 records, polls of at most 500: a pause of a minute between polls
     # would hold the rest back far longer than this wait.
     await run_consumer(topic, _record_effect, gather_ms=60_000)

@@ -19,7 +19,7 @@ from tandem_gateway.settings import GatewaySettings
 from tandem_gateway.upstream import REQUEST_ID_HEADER
 from tandem_kit import context, metrics
 from tandem_kit.auth import TokenVerifier
-from tandem_kit.http import CORRELATION_HEADER
+from tandem_kit.http import CORRELATION_HEADER, internal_error
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("tandem.gateway.access")
@@ -106,8 +106,7 @@ class Edge:
             if sent["started"]:
                 raise
             log.exception("unhandled error", extra={"path": scope["path"]})
-            body = {"detail": "internal error", "correlation_id": cid}
-            await _respond(send_wrapper_inner, 500, body, {})
+            await internal_error()(scope, bounded_receive, send_wrapper_inner)
         finally:
             self._record(scope, headers, state, sent, time.perf_counter() - started)
             context.correlation_id.reset(token)

@@ -124,10 +124,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
-        return _internal_error()
+        return internal_error()
 
 
-def _internal_error() -> JSONResponse:
+def internal_error() -> JSONResponse:
     """A 500 that tells nothing of the failure, only the id to find it by in the logs."""
     return JSONResponse(
         status_code=500,
@@ -175,7 +175,7 @@ class Observability:
             if answered:
                 raise
             log.exception("unhandled error", extra={"path": scope["path"]})
-            await _internal_error()(scope, receive, send_with_id)
+            await internal_error()(scope, receive, send_with_id)
         finally:
             self._record(scope, status, time.perf_counter() - started)
             context.correlation_id.reset(token)
