@@ -13,16 +13,19 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.record.default_records import DefaultRecordBatch
+from faust.types import TP
 from pydantic import SecretStr
 
 from tandem_kit.settings import KafkaSettings
 from tandem_kit.streams import (
+    STALL_CHECK_EVERY_S,
     KafkaApp,
     TableWrites,
     _ActivePartitions,
     _ChangelogBuffer,
     run_app,
     seek_to_committed,
+    take_batches,
     true_end_offsets,
 )
 from tandem_kit.testing.plugin import unique
@@ -792,3 +795,177 @@ async def test_records_whose_send_was_cancelled_half_way_fail_every_later_commit
     with pytest.raises(RuntimeError, match="not delivered") as raised:
         await asyncio.wait_for(producer.flush(), 5)
     assert "cancelled" in str(raised.value.__cause__)
+
+
+async def _until(predicate, what: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_timer(
+    kafka_settings, tmp_path
+):
+    """``take_batches``: nothing arrives, nothing wakes the agent (Faust's ``take_events`` woke
+    it every ``within``: about 50 times in this test's half second); records arrive, they come
+    in batches of at most ``max_``, each handed on once, in order."""
+    source = await _new_topic(kafka_settings, "kit-batches", 1)
+    app = KafkaApp(unique("kit-batches"), kafka=kafka_settings, store="memory://",
+                   web_enabled=False, datadir=str(tmp_path), topic_partitions=1)  # fmt: skip
+    batches: list[list[int]] = []
+    waits = [0]
+
+    @app.agent(app.topic(source, **RAW))
+    async def gather(stream):
+        original = stream.wait_for_stopped
+
+        async def counted(*args, **kwargs):
+            waits[0] += 1
+            return await original(*args, **kwargs)
+
+        stream.wait_for_stopped = counted
+        async for events in take_batches(stream, 5, 0.01):
+            batches.append([int(event.value) for event in events])
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="batches test"))
+    try:
+        await _until(lambda: waits[0] >= 1, "the agent never started waiting")
+        quiet_from = waits[0]
+        await asyncio.sleep(0.5)
+        assert waits[0] == quiet_from  # one wait for the first event, no timer meanwhile
+
+        await _write_each(
+            kafka_settings, [TopicPartition(source, 0)], [b"%d" % n for n in range(7)]
+        )
+        await _until(lambda: sum(map(len, batches)) >= 7, f"not every record came: {batches}")
+        assert [n for batch in batches for n in batch] == list(range(7))
+        assert all(1 <= len(batch) <= 5 for batch in batches)
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+async def test_a_batch_is_acked_only_once_the_body_asks_for_the_next_and_no_event_joins_it(
+    kafka_settings, tmp_path
+):
+    """While the body holds a batch, none of its events is committed and no later event is
+    added to it; once the body asks for the next batch, the batch's offsets are committed."""
+    source = await _new_topic(kafka_settings, "kit-batch-acks", 1)
+    app_id = unique("kit-batch-acks")
+    app = KafkaApp(app_id, kafka=kafka_settings, store="memory://", web_enabled=False,
+                   datadir=str(tmp_path), topic_partitions=1,
+                   broker_commit_interval=0.05)  # fmt: skip
+    held = asyncio.Event()
+    release = asyncio.Event()
+    batches: list[list[int]] = []
+
+    @app.agent(app.topic(source, **RAW))
+    async def gather(stream):
+        async for events in take_batches(stream, 100, 0.2):
+            batches.append([int(event.value) for event in events])
+            if len(batches) == 1:
+                held.set()
+                await release.wait()
+
+    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id,
+                             enable_auto_commit=False)  # fmt: skip
+    await group.start()
+    tp = TopicPartition(source, 0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="batch acks test"))
+    try:
+        await _write_each(kafka_settings, [tp], [b"0", b"1", b"2"])
+        await asyncio.wait_for(held.wait(), 30)
+        await _write_each(kafka_settings, [tp], [b"3", b"4"])
+        await asyncio.sleep(0.5)  # ten commit intervals
+        assert await group.committed(tp) in (None, 0)
+        assert batches == [[0, 1, 2]]
+        release.set()
+        await _until(lambda: len(batches) == 2, f"the second batch never came: {batches}")
+        assert batches == [[0, 1, 2], [3, 4]]
+        deadline = asyncio.get_running_loop().time() + 30
+        while await group.committed(tp) != 5:
+            assert asyncio.get_running_loop().time() < deadline, "the batches were never committed"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        await group.stop()
+
+
+async def test_stalled_partitions_are_checked_every_few_seconds_in_one_step(tmp_path):
+    """Faust's stalled-partition check ran every 125 ms and yielded to the event loop through
+    a task and a timer per assigned partition; here it checks every partition in one step, at
+    most every ``STALL_CHECK_EVERY_S``."""
+    settings = KafkaSettings(bootstrap_servers="127.0.0.1:1")
+    app = KafkaApp(unique("kit-stalls"), kafka=settings, store="memory://", web_enabled=False,
+                   datadir=str(tmp_path))  # fmt: skip
+    consumer = app.consumer
+    tps = {TP(f"t{n}", p) for n in range(3) for p in range(6)}
+    checked: list[TP] = []
+    consumer.assignment = lambda: tps
+    consumer.verify_event_path = lambda now, tp: checked.append(tp)
+    sleeps = [0]
+    original_sleep = consumer.sleep
+
+    async def counted_sleep(n):
+        sleeps[0] += 1
+        await original_sleep(n)
+
+    consumer.sleep = counted_sleep
+    await consumer.verify_all_partitions_active()
+    assert sorted(checked) == sorted(tps) and sleeps[0] == 0
+    await consumer.verify_all_partitions_active()  # again at once: nothing checked
+    assert len(checked) == len(tps)
+    consumer._stalls_checked_at -= STALL_CHECK_EVERY_S
+    await consumer.verify_all_partitions_active()
+    assert len(checked) == 2 * len(tps)
+
+
+async def test_a_batch_still_gathering_when_the_app_stops_is_handed_on_and_committed_once(
+    kafka_settings, tmp_path
+):
+    """Stopped while a batch gathers, the app waits for its streams (Faust's wait_empty): the
+    batch is handed on when its time is up, committed, and not handed on again at the next
+    start."""
+    source = await _new_topic(kafka_settings, "kit-batch-stop", 1)
+    app_id = unique("kit-batch-stop")
+    seen: list[list[int]] = []
+
+    def new_app(within: float) -> KafkaApp:
+        app = KafkaApp(app_id, kafka=kafka_settings, store="memory://", web_enabled=False,
+                       datadir=str(tmp_path), topic_partitions=1)  # fmt: skip
+
+        @app.agent(app.topic(source, **RAW))
+        async def gather(stream):
+            async for events in take_batches(stream, 100, within):
+                seen.append([int(event.value) for event in events])
+
+        return app
+
+    first = new_app(within=1.0)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(first, stop, name="batch stop test"))
+    try:
+        await _write_each(kafka_settings, [TopicPartition(source, 0)], [b"0", b"1", b"2"])
+        await _until(lambda: len(first.consumer._unacked_messages) == 3, "the records never came")
+        assert seen == []  # still gathering
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    assert seen == [[0, 1, 2]]
+
+    second = new_app(within=0.01)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(second, stop, name="batch stop test, again"))
+    try:
+        await _write_each(kafka_settings, [TopicPartition(source, 0)], [b"3"])
+        await _until(lambda: len(seen) == 2, f"the second app handed nothing on: {seen}")
+        await asyncio.sleep(0.5)  # time for a record handed on twice to come again
+        assert seen == [[0, 1, 2], [3]]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)

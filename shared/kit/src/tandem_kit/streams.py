@@ -58,8 +58,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, MutableMapping
 from collections.abc import Set as AbstractSet
+from time import monotonic
 from typing import Any, cast
 
 import faust
@@ -403,11 +404,36 @@ class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
         return offsets
 
 
+# How often the stalled-partition check runs at most; what it warns about takes minutes
+# (Faust's stream_processing_timeout and broker_commit_livelock_soft_timeout).
+STALL_CHECK_EVERY_S = 5.0
+
+
 class _Consumer(faust_kafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_for_seek: set[TP] = set()
         self._holds_taken_over = 0  # pauses of held partitions: a new rebalance took them
+        self._stalls_checked_at = float("-inf")
+
+    async def verify_all_partitions_active(self) -> None:
+        """Faust's check for partitions whose stream or commit stalled (it logs them), at most
+        every ``STALL_CHECK_EVERY_S``, in one step.
+
+        Faust runs it every two and a half commit intervals (125 ms here) and, for every
+        partition assigned (36 in the demand join), first yields to the event loop through
+        ``Service.sleep(0)``: a task and a timer each. That was about 290 of the idle
+        procurement worker's 1,200 event loop rounds a second (docs/performance.md, finding 31),
+        for warnings whose thresholds are minutes.
+        """
+        now = monotonic()
+        if now - self._stalls_checked_at < STALL_CHECK_EVERY_S:
+            return
+        self._stalls_checked_at = now
+        for tp in self.assignment():
+            if self.should_stop:
+                return
+            self.verify_event_path(now, tp)
 
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -628,6 +654,73 @@ class _WrittenThrough(MutableMapping[Any, Any]):
 
     def __len__(self) -> int:
         return len(self._table.data)
+
+
+async def take_batches(
+    stream: faust.StreamT, max_: int, within: float
+) -> AsyncIterator[list[faust.EventT]]:
+    """A stream's events in batches: a batch begins with the first event to arrive and ends
+    ``within`` seconds later, or as soon as it holds ``max_`` events.
+
+    Faust's ``take_events`` ends a batch on a fixed clock instead: it wakes every ``within``
+    seconds whether events came or not, and each wake-up starts and cancels three tasks. With
+    the demand join's 10 ms that was a hundred wake-ups a second per agent, most of the idle
+    procurement worker's CPU (docs/performance.md, finding 31). Here a stream with nothing to
+    hand on waits without a timer. As with ``take_events``, the body gets each batch once, the
+    stream takes no further event until the body asks for the next batch, and the batch's
+    events are acked then (not before): what the body sent at once
+    (``KafkaApp.send_at_once``) is covered by their commit.
+    """
+    loop = asyncio.get_running_loop()
+    events: list[faust.EventT] = []
+    ready = asyncio.Event()  # the batch is full, or its time is up
+    taken = asyncio.Event()  # the body asked for the next batch
+    deadline: asyncio.TimerHandle | None = None
+    handing_over: asyncio.Future[None] | None = None  # set while the body holds a batch
+
+    async def gather(value: Any) -> Any:
+        nonlocal deadline
+        if handing_over is not None:  # no event joins a batch the body holds
+            await asyncio.shield(handing_over)
+        event = stream.current_event
+        if event is None:  # pragma: no cover - Faust sets it for every processor call
+            raise RuntimeError("a stream processor ran without a current event")
+        events.append(event)
+        if len(events) == 1:
+            deadline = loop.call_later(within, ready.set)
+        if len(events) >= max_:
+            ready.set()
+            taken.clear()
+            await stream.wait(taken)  # never more than max_ events in a batch
+        return value
+
+    stream.enable_acks = False  # acked here, once the body is done with them
+    stream.add_processor(gather)
+    stream._enable_passive(cast(faust.ChannelT, aiter(stream.channel)))  # type: ignore[attr-defined]
+    try:
+        while not stream.should_stop:
+            if await stream.wait_for_stopped(ready):
+                break
+            if deadline is not None:
+                deadline.cancel()
+                deadline = None
+            handing_over = loop.create_future()
+            batch = list(events)
+            try:
+                yield batch
+            finally:
+                events.clear()
+                ready.clear()
+                for event in batch:
+                    await stream.ack(event)
+                notify(handing_over)
+                handing_over = None
+                taken.set()
+    finally:
+        if deadline is not None:
+            deadline.cancel()
+        if handing_over is not None:
+            notify(handing_over)
 
 
 async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:

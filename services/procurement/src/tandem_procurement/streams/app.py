@@ -52,7 +52,7 @@ from tandem_contracts import procurement as own
 from tandem_contracts.envelope import header_map
 from tandem_kit.kafka import check_partitions
 from tandem_kit.settings import KafkaSettings
-from tandem_kit.streams import KafkaApp, TableWrites, run_app
+from tandem_kit.streams import KafkaApp, TableWrites, run_app, take_batches
 from tandem_procurement.streams.join import (
     DemandJoin,
     coverage_records,
@@ -210,7 +210,7 @@ def build_demand_join(
 
     @app.agent(orders_topic)
     async def split_orders(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
+        async for events in take_batches(stream, SPLIT_BATCH, SPLIT_WITHIN):
             await _split_batch(events)
 
     async def _split_batch(events: list[faust.EventT]) -> None:
@@ -282,7 +282,7 @@ def build_demand_join(
     async def split_coverage(stream: faust.StreamT) -> None:
         # In batches as the orders: one pack per by-SKU partition for the requisition events
         # of a batch.
-        async for events in stream.take_events(SPLIT_BATCH, SPLIT_WITHIN):
+        async for events in take_batches(stream, SPLIT_BATCH, SPLIT_WITHIN):
             records: list[tuple[str, dict]] = []
             for event in events:
                 envelope = _decode(own.REQUISITIONS, event)
@@ -293,7 +293,7 @@ def build_demand_join(
 
     @app.agent(by_sku)
     async def join(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(JOIN_BATCH, JOIN_WITHIN):
+        async for events in take_batches(stream, JOIN_BATCH, JOIN_WITHIN):
             for tp_events in _by_partition(events):
                 await _join_batch(tp_events)
 
