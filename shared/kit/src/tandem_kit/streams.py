@@ -2,10 +2,11 @@
 
 Install with the ``streams`` extra (``tandem-kit[streams]``). ``KafkaApp`` is a ``faust.App``
 whose broker, credentials, timeouts and at-least-once defaults come from ``KafkaSettings``, and
-whose transport changes six things of Faust's aiokafka driver, and adds sends that leave at
+whose transport changes seven things of Faust's aiokafka driver, and adds sends that leave at
 once yet hold back the commit: ``KafkaApp.send_at_once`` (one output), ``send_records_at_once``
 (many records of one partition as record batches) and ``TableWrites`` (a batch of events' table
-changelog records, as record batches per partition):
+changelog records, as record batches per partition). ``take_batches`` hands an agent its
+events in batches that begin with their first event, without Faust's timer while nothing comes:
 
 1. **Fetch wait.** Faust fixes the consumer's ``fetch_max_wait_ms`` at 1,500 ms; the embedded
    broker holds every fetch for the whole wait, so ``KAFKA_FETCH_MAX_WAIT_MS`` applies instead,
@@ -52,6 +53,11 @@ changelog records, as record batches per partition):
    were paused and the streams not yet resumed (seen after a graceful restart: records fetched
    right after the seek to the committed offsets were lost, and the join never saw the rest of
    its input). Here aiokafka reads Faust's set as it is at each hand-out, empty included.
+7. **The stalled-partition check, every few seconds in one step.** Faust's consumer checks
+   every two and a half commit intervals whether a partition's stream or commit has stalled
+   (it logs warnings whose thresholds are minutes), yielding to the event loop through a task
+   and a timer for every partition assigned; here it checks at most every
+   ``STALL_CHECK_EVERY_S`` seconds, every partition in one step.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ order; one agent owns the SKU side's fact tables and publishes ``NetDemandChange
 mode: raw bytes plus headers, decoded with the contracts.
 
 The order split handles order events in batches (up to ``SPLIT_BATCH`` events, or what arrives
-within ``SPLIT_WITHIN`` seconds, of any input partitions): one by-SKU record per by-SKU
+within ``SPLIT_WITHIN`` seconds of the batch's first, of any input partitions; kit
+``take_batches``): one by-SKU record per by-SKU
 partition (a pack of every fact of the batch, see ``join.pack``) and one per-line output per
 order line, its latest version. Requisition events are split into packs the same way. Per
 record, Faust's send path, commit bookkeeping and the consumer cost as much as the join itself:
