@@ -13,7 +13,7 @@ from tandem_contracts import Envelope
 from tandem_contracts.customer import CustomerCreated
 from tandem_kit.consumer import EventConsumer, LatestState, Subscription
 from tandem_kit.db import inbox_table, outbox_table
-from tandem_kit.kafka import ensure_topics
+from tandem_kit.kafka import caught_up, ensure_topics
 from tandem_kit.settings import ServiceSettings
 from tandem_kit.testing.plugin import eventually, unique
 from tandem_kit.testing.samples import customer_created, effects, make_topic
@@ -526,3 +526,27 @@ async def test_a_gathering_consumer_stops_without_waiting_out_its_gather(
     await eventually(lambda: _count_is(engine, 1))  # handled; now it gathers for a minute
     stop.set()
     await asyncio.wait_for(running, 15)  # back within the client's own stop, not the minute
+
+
+def test_a_reader_is_caught_up_only_at_the_end_its_last_fetch_saw():
+    """A poll that a size-limited fetch cut short leaves the reader behind however few records
+    are left (it paused with 345 left when "behind" meant 500 or more); one that reached the
+    end the client knows of, or brought records of a partition whose end is not known yet,
+    finds it caught up; a full poll never does."""
+
+    class Client:
+        def __init__(self, ends):
+            self.ends = ends
+
+        def highwater(self, tp):
+            return self.ends.get(tp)
+
+    def records(first, last):
+        return [SimpleNamespace(offset=o) for o in range(first, last + 1)]
+
+    a, b = TopicPartition("t", 0), TopicPartition("t", 1)
+    assert not caught_up(Client({a: 1200}), {a: records(500, 854)})
+    assert caught_up(Client({a: 1200}), {a: records(855, 1199)})
+    assert not caught_up(Client({a: 1200, b: 7}), {a: records(855, 1199), b: records(0, 5)})
+    assert caught_up(Client({}), {a: records(0, 3)})
+    assert not caught_up(Client({a: 500}), {a: records(0, 499)})  # a full poll

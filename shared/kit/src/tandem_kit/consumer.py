@@ -171,6 +171,12 @@ class EventConsumer:
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
             idle.polled(bool(batches))
+            # Asked before the records are handled: those that arrive meanwhile do not count.
+            at_end = (
+                bool(batches)
+                and bool(self.gather_s)
+                and caught_up(consumer, batches, behind=POLL_RECORDS)
+            )
             # One offset commit per fetch, naming every partition it finished: a request per
             # partition cost the client and the broker as much as the fetch itself (the
             # embedded broker hands out several partitions' records at once under load).
@@ -187,7 +193,7 @@ class EventConsumer:
                 # stays finished (the inbox would skip it again, but at a cost).
                 if finished_at:
                     await consumer.commit(finished_at)
-            if batches and self.gather_s and caught_up(consumer, batches, behind=POLL_RECORDS):
+            if at_end:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.gather_s)
 

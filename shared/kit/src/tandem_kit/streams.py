@@ -675,7 +675,10 @@ async def take_batches(
     hand on waits without a timer. As with ``take_events``, the body gets each batch once, the
     stream takes no further event until the body asks for the next batch, and the batch's
     events are acked then (not before): what the body sent at once
-    (``KafkaApp.send_at_once``) is covered by their commit.
+    (``KafkaApp.send_at_once``) is covered by their commit. A body that raises has its batch
+    acked all the same, as with ``take_events`` (the agent restarts; see ``TableWrites``). An
+    app that stops while a batch gathers hands it on when its time is up (Faust waits for its
+    streams' events to be acked before it stops).
     """
     loop = asyncio.get_running_loop()
     events: list[faust.EventT] = []
