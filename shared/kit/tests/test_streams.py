@@ -797,6 +797,19 @@ async def test_records_whose_send_was_cancelled_half_way_fail_every_later_commit
     assert "cancelled" in str(raised.value.__cause__)
 
 
+async def _write_together(settings: KafkaSettings, tp: TopicPartition, values: list[bytes]) -> None:
+    """``values``, in order, on ``tp``, in one record batch: they reach a reader together."""
+    producer = _batching_producer(settings)
+    await producer.start()
+    try:
+        sent = [await producer.send(tp.topic, value, partition=tp.partition) for value in values]
+        await producer.flush()
+        for future in sent:
+            await future
+    finally:
+        await producer.stop()
+
+
 async def _until(predicate, what: str, timeout: float = 30.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
@@ -808,8 +821,8 @@ async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_t
     kafka_settings, tmp_path
 ):
     """``take_batches``: nothing arrives, nothing wakes the agent (Faust's ``take_events`` woke
-    it every ``within``: about 50 times in this test's half second); records arrive, they come
-    in batches of at most ``max_``, each handed on once, in order."""
+    it every ``within``: about ten times in this test's half second); seven records arrive
+    together, they come in batches of at most ``max_``, each handed on once, in order."""
     source = await _new_topic(kafka_settings, "kit-batches", 1)
     app = KafkaApp(unique("kit-batches"), kafka=kafka_settings, store="memory://",
                    web_enabled=False, datadir=str(tmp_path), topic_partitions=1)  # fmt: skip
@@ -825,7 +838,7 @@ async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_t
             return await original(*args, **kwargs)
 
         stream.wait_for_stopped = counted
-        async for events in take_batches(stream, 5, 0.01):
+        async for events in take_batches(stream, 5, 0.05):
             batches.append([int(event.value) for event in events])
 
     stop = asyncio.Event()
@@ -836,12 +849,11 @@ async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_t
         await asyncio.sleep(0.5)
         assert waits[0] == quiet_from  # one wait for the first event, no timer meanwhile
 
-        await _write_each(
-            kafka_settings, [TopicPartition(source, 0)], [b"%d" % n for n in range(7)]
+        await _write_together(
+            kafka_settings, TopicPartition(source, 0), [b"%d" % n for n in range(7)]
         )
         await _until(lambda: sum(map(len, batches)) >= 7, f"not every record came: {batches}")
-        assert [n for batch in batches for n in batch] == list(range(7))
-        assert all(1 <= len(batch) <= 5 for batch in batches)
+        assert batches == [[0, 1, 2, 3, 4], [5, 6]]  # together, yet never more than five
         assert not running.done()
     finally:
         stop.set()
@@ -877,7 +889,7 @@ async def test_a_batch_is_acked_only_once_the_body_asks_for_the_next_and_no_even
     stop = asyncio.Event()
     running = asyncio.create_task(run_app(app, stop, name="batch acks test"))
     try:
-        await _write_each(kafka_settings, [tp], [b"0", b"1", b"2"])
+        await _write_together(kafka_settings, tp, [b"0", b"1", b"2"])
         await asyncio.wait_for(held.wait(), 30)
         await _write_each(kafka_settings, [tp], [b"3", b"4"])
         await asyncio.sleep(0.5)  # ten commit intervals
@@ -950,7 +962,7 @@ async def test_a_batch_still_gathering_when_the_app_stops_is_handed_on_and_commi
     stop = asyncio.Event()
     running = asyncio.create_task(run_app(first, stop, name="batch stop test"))
     try:
-        await _write_each(kafka_settings, [TopicPartition(source, 0)], [b"0", b"1", b"2"])
+        await _write_together(kafka_settings, TopicPartition(source, 0), [b"0", b"1", b"2"])
         await _until(lambda: len(first.consumer._unacked_messages) == 3, "the records never came")
         assert seen == []  # still gathering
     finally:
@@ -969,3 +981,50 @@ async def test_a_batch_still_gathering_when_the_app_stops_is_handed_on_and_commi
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
+
+
+async def test_after_a_body_raised_the_restarted_agent_takes_over_every_event_gathered(
+    kafka_settings, tmp_path
+):
+    """A body that raises has its batch acked (as with Faust's ``take_events``) and Faust
+    restarts the agent on the same stream: the new ``take_batches`` takes over the stream's one
+    gatherer, so every later event is handed on, also one that came during the restart and
+    more than a batch's worth (a second gatherer left the first one holding events nobody
+    read, and the stream stalled once it was full)."""
+    source = await _new_topic(kafka_settings, "kit-batch-raise", 1)
+    app_id = unique("kit-batch-raise")
+    app = KafkaApp(app_id, kafka=kafka_settings, store="memory://", web_enabled=False,
+                   datadir=str(tmp_path), topic_partitions=1)  # fmt: skip
+    handed: list[int] = []
+    raised = asyncio.Event()
+
+    @app.agent(app.topic(source, **RAW))
+    async def gather(stream):
+        async for events in take_batches(stream, 3, 0.05):
+            values = [int(event.value) for event in events]
+            if not raised.is_set():
+                raised.set()
+                raise RuntimeError("the body failed once")
+            handed.extend(values)
+
+    tp = TopicPartition(source, 0)
+    group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id,
+                             enable_auto_commit=False)  # fmt: skip
+    await group.start()
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="batch raise test"))
+    try:
+        await _write_each(kafka_settings, [tp], [b"0"])
+        await asyncio.wait_for(raised.wait(), 30)
+        await _write_each(kafka_settings, [tp], [b"%d" % n for n in range(1, 11)])
+        await _until(lambda: len(handed) >= 10, f"events stayed with nobody: {handed}")
+        assert handed == list(range(1, 11))
+        deadline = asyncio.get_running_loop().time() + 30
+        while await group.committed(tp) != 11:
+            assert asyncio.get_running_loop().time() < deadline, "the events were never committed"
+            await asyncio.sleep(0.05)
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        await group.stop()

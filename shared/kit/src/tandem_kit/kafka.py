@@ -111,7 +111,9 @@ def caught_up(
     short by size (the embedded broker sent 355 of a backlog's last 700 records) leaves the
     reader behind, however few records are left: it reads on at once. A reader that gathers
     (pauses between polls) does so only when caught up; behind (after an outage, a redeploy, a
-    burst) it reads on at once."""
+    burst) it reads on at once. ``behind`` is at least the poll's ``max_records``: a poll that
+    limit cut short counts as behind (the embedded broker may report a partition's end as the
+    start of its last record batch, inside which such a poll can stop)."""
     if sum(len(records) for records in batches.values()) >= behind:
         return False
     for tp, records in batches.items():

@@ -662,7 +662,7 @@ class _WrittenThrough(MutableMapping[Any, Any]):
         return len(self._table.data)
 
 
-async def take_batches(
+def take_batches(
     stream: faust.StreamT, max_: int, within: float
 ) -> AsyncIterator[list[faust.EventT]]:
     """A stream's events in batches: a batch begins with the first event to arrive and ends
@@ -676,60 +676,75 @@ async def take_batches(
     stream takes no further event until the body asks for the next batch, and the batch's
     events are acked then (not before): what the body sent at once
     (``KafkaApp.send_at_once``) is covered by their commit. A body that raises has its batch
-    acked all the same, as with ``take_events`` (the agent restarts; see ``TableWrites``). An
-    app that stops while a batch gathers hands it on when its time is up (Faust waits for its
-    streams' events to be acked before it stops).
+    acked all the same, as with ``take_events``; Faust then restarts the agent on the same
+    stream, and the new ``take_batches`` takes over what was gathered meanwhile (one gatherer
+    per stream: no event is left with a gatherer nobody reads). An app that stops while a batch
+    gathers hands it on when its time is up (Faust waits for its streams' events to be acked
+    before it stops).
     """
-    loop = asyncio.get_running_loop()
-    events: list[faust.EventT] = []
-    ready = asyncio.Event()  # the batch is full, or its time is up
-    taken = asyncio.Event()  # the body asked for the next batch
-    deadline: asyncio.TimerHandle | None = None
-    handing_over: asyncio.Future[None] | None = None  # set while the body holds a batch
+    gatherer = getattr(stream, "_tandem_gatherer", None)
+    if gatherer is None:
+        gatherer = _Gatherer(stream, max_, within)
+        stream._tandem_gatherer = gatherer  # type: ignore[attr-defined]
+        stream.enable_acks = False  # acked by the batches, once the body is done with them
+        stream.add_processor(gatherer.gather)
+        stream._enable_passive(cast(faust.ChannelT, aiter(stream.channel)))  # type: ignore[attr-defined]
+    else:
+        gatherer.max_, gatherer.within = max_, within
+    batches = gatherer.batches()
+    active = getattr(stream, "_active_agens", None)  # Faust closes these when the stream stops
+    if active is not None:
+        active.add(batches)
+    return batches
 
-    async def gather(value: Any) -> Any:
-        nonlocal deadline
-        if handing_over is not None:  # no event joins a batch the body holds
-            await asyncio.shield(handing_over)
-        event = stream.current_event
+
+class _Gatherer:
+    """What ``take_batches`` keeps per stream: the events of the batch being gathered."""
+
+    def __init__(self, stream: faust.StreamT, max_: int, within: float) -> None:
+        self.stream, self.max_, self.within = stream, max_, within
+        self.events: list[faust.EventT] = []
+        self.ready = asyncio.Event()  # the batch is full, or its time is up
+        self.taken = asyncio.Event()  # the body asked for the next batch
+        self.deadline: asyncio.TimerHandle | None = None
+        self.handing_over: asyncio.Future[None] | None = None  # while the body holds a batch
+
+    async def gather(self, value: Any) -> Any:
+        """The stream's processor: every event joins the batch being gathered."""
+        if self.handing_over is not None:  # no event joins a batch the body holds
+            await asyncio.shield(self.handing_over)
+        event = self.stream.current_event
         if event is None:  # pragma: no cover - Faust sets it for every processor call
             raise RuntimeError("a stream processor ran without a current event")
-        events.append(event)
-        if len(events) == 1:
-            deadline = loop.call_later(within, ready.set)
-        if len(events) >= max_:
-            ready.set()
-            taken.clear()
-            await stream.wait(taken)  # never more than max_ events in a batch
+        self.events.append(event)
+        if len(self.events) == 1:
+            self.deadline = asyncio.get_running_loop().call_later(self.within, self.ready.set)
+        if len(self.events) >= self.max_:
+            self.ready.set()
+            self.taken.clear()
+            await self.stream.wait(self.taken)  # never more than max_ events in a batch
         return value
 
-    stream.enable_acks = False  # acked here, once the body is done with them
-    stream.add_processor(gather)
-    stream._enable_passive(cast(faust.ChannelT, aiter(stream.channel)))  # type: ignore[attr-defined]
-    try:
+    async def batches(self) -> AsyncIterator[list[faust.EventT]]:
+        stream = self.stream
         while not stream.should_stop:
-            if await stream.wait_for_stopped(ready):
+            if await stream.wait_for_stopped(self.ready):
                 break
-            if deadline is not None:
-                deadline.cancel()
-                deadline = None
-            handing_over = loop.create_future()
-            batch = list(events)
+            if self.deadline is not None:
+                self.deadline.cancel()
+                self.deadline = None
+            self.handing_over = asyncio.get_running_loop().create_future()
+            batch = list(self.events)
             try:
                 yield batch
             finally:
-                events.clear()
-                ready.clear()
+                self.events.clear()
+                self.ready.clear()
                 for event in batch:
                     await stream.ack(event)
-                notify(handing_over)
-                handing_over = None
-                taken.set()
-    finally:
-        if deadline is not None:
-            deadline.cancel()
-        if handing_over is not None:
-            notify(handing_over)
+                notify(self.handing_over)
+                self.handing_over = None
+                self.taken.set()
 
 
 async def run_app(app: faust.App, stop: asyncio.Event, *, name: str) -> None:
