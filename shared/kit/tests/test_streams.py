@@ -28,7 +28,7 @@ from tandem_kit.streams import (
     take_batches,
     true_end_offsets,
 )
-from tandem_kit.testing.plugin import unique
+from tandem_kit.testing.plugin import eventually, unique
 
 # Records as bytes, as the services' apps read them.
 RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
@@ -810,11 +810,8 @@ async def _write_together(settings: KafkaSettings, tp: TopicPartition, values: l
         await producer.stop()
 
 
-async def _until(predicate, what: str, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, what
-        await asyncio.sleep(0.02)
+async def _committed_is(group: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
+    return await group.committed(tp) == offset
 
 
 async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_timer(
@@ -844,7 +841,7 @@ async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_t
     stop = asyncio.Event()
     running = asyncio.create_task(run_app(app, stop, name="batches test"))
     try:
-        await _until(lambda: waits[0] >= 1, "the agent never started waiting")
+        await eventually(lambda: waits[0] >= 1, timeout=30)
         quiet_from = waits[0]
         await asyncio.sleep(0.5)
         assert waits[0] == quiet_from  # one wait for the first event, no timer meanwhile
@@ -852,7 +849,7 @@ async def test_batches_begin_with_their_first_event_and_a_quiet_stream_sets_no_t
         await _write_together(
             kafka_settings, TopicPartition(source, 0), [b"%d" % n for n in range(7)]
         )
-        await _until(lambda: sum(map(len, batches)) >= 7, f"not every record came: {batches}")
+        await eventually(lambda: sum(map(len, batches)) >= 7, timeout=30)
         assert batches == [[0, 1, 2, 3, 4], [5, 6]]  # together, yet never more than five
         assert not running.done()
     finally:
@@ -896,12 +893,9 @@ async def test_a_batch_is_acked_only_once_the_body_asks_for_the_next_and_no_even
         assert await group.committed(tp) in (None, 0)
         assert batches == [[0, 1, 2]]
         release.set()
-        await _until(lambda: len(batches) == 2, f"the second batch never came: {batches}")
+        await eventually(lambda: len(batches) == 2, timeout=30)
         assert batches == [[0, 1, 2], [3, 4]]
-        deadline = asyncio.get_running_loop().time() + 30
-        while await group.committed(tp) != 5:
-            assert asyncio.get_running_loop().time() < deadline, "the batches were never committed"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: _committed_is(group, tp, 5), timeout=30)
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)
@@ -963,7 +957,7 @@ async def test_a_batch_still_gathering_when_the_app_stops_is_handed_on_and_commi
     running = asyncio.create_task(run_app(first, stop, name="batch stop test"))
     try:
         await _write_together(kafka_settings, TopicPartition(source, 0), [b"0", b"1", b"2"])
-        await _until(lambda: len(first.consumer._unacked_messages) == 3, "the records never came")
+        await eventually(lambda: len(first.consumer._unacked_messages) == 3, timeout=30)
         assert seen == []  # still gathering
     finally:
         stop.set()
@@ -975,7 +969,7 @@ async def test_a_batch_still_gathering_when_the_app_stops_is_handed_on_and_commi
     running = asyncio.create_task(run_app(second, stop, name="batch stop test, again"))
     try:
         await _write_each(kafka_settings, [TopicPartition(source, 0)], [b"3"])
-        await _until(lambda: len(seen) == 2, f"the second app handed nothing on: {seen}")
+        await eventually(lambda: len(seen) == 2, timeout=30)
         await asyncio.sleep(0.5)  # time for a record handed on twice to come again
         assert seen == [[0, 1, 2], [3]]
     finally:
@@ -1017,12 +1011,9 @@ async def test_after_a_body_raised_the_restarted_agent_takes_over_every_event_ga
         await _write_each(kafka_settings, [tp], [b"0"])
         await asyncio.wait_for(raised.wait(), 30)
         await _write_each(kafka_settings, [tp], [b"%d" % n for n in range(1, 11)])
-        await _until(lambda: len(handed) >= 10, f"events stayed with nobody: {handed}")
+        await eventually(lambda: len(handed) >= 10, timeout=30)
         assert handed == list(range(1, 11))
-        deadline = asyncio.get_running_loop().time() + 30
-        while await group.committed(tp) != 11:
-            assert asyncio.get_running_loop().time() < deadline, "the events were never committed"
-            await asyncio.sleep(0.05)
+        await eventually(lambda: _committed_is(group, tp, 11), timeout=30)
         assert not running.done()
     finally:
         stop.set()

@@ -172,14 +172,14 @@ class InvalidationListener:
         while True:
             batches = await consumer.getmany(*partitions, timeout_ms=200)
             # Asked before the events are applied: those that arrive meanwhile do not count.
-            at_end = caught_up(consumer, batches)
+            at_end = bool(self.gather_s) and caught_up(consumer, batches)
             found = False
             for records in batches.values():
                 for record in records:
                     found = True
                     self._apply(record.value)
             idle.polled(found)
-            if found and self.gather_s and at_end:
+            if found and at_end:
                 await asyncio.sleep(self.gather_s)
             now_ms = time.time() * 1000
             heard = [consumer.last_poll_timestamp(tp) for tp in partitions]
