@@ -42,7 +42,7 @@ async def _count(engine, table) -> int:
 async def run_consumer(sessions, kafka_settings):
     tasks = []
 
-    async def start(topic, handler, max_attempts=3, latest=None, gather_ms=0):
+    async def start(topic, handler, max_attempts=3, latest=None, gather_ms=0, uow=SqlUnitOfWork):
         group = unique("test-group")
         settings = ServiceSettings(
             kafka=kafka_settings, consumer_max_attempts=max_attempts, consumer_retry_backoff_ms=1
@@ -53,7 +53,7 @@ async def run_consumer(sessions, kafka_settings):
             subscriptions=[
                 Subscription(topic, {type(customer_created().data): handler}, latest=latest)
             ],
-            uow_factory=lambda: SqlUnitOfWork(sessions, _no_translation),
+            uow_factory=lambda: uow(sessions, _no_translation),
             gather_ms=gather_ms,
         )
         stop = asyncio.Event()
@@ -425,12 +425,24 @@ async def test_one_offset_commit_per_fetch_names_every_partition_it_finished(
     """A fetch that brings records of several partitions costs one commit request, not one
     per partition, and each partition's committed offset is past its last record."""
     topic = make_topic()
+    await _spread_over_three_partitions(kafka_settings, topic, 12)
+    consumer = await run_consumer(topic, _record_effect)
+    await eventually(lambda: _count_is(engine, 12))
+    await eventually(lambda: _all_committed(commits, topic.name))
+    assert any(len(offsets) > 1 for offsets in commits), commits  # the fetch held several
+    kafka = consumer._consumer
+    for partition in range(3):
+        assert await kafka.committed(TopicPartition(topic.name, partition)) == 4
+
+
+async def _spread_over_three_partitions(kafka_settings, topic, count: int) -> list[Envelope]:
+    """``count`` events, written in turn to partitions 0, 1 and 2 of ``topic``."""
     await ensure_topics(kafka_settings, [topic])
-    events = [customer_created(f"c{i}") for i in range(12)]
+    events = [customer_created(f"c{i}") for i in range(count)]
     producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, acks="all")
     await producer.start()
     try:
-        for i, event in enumerate(events):  # four on each of the three partitions
+        for i, event in enumerate(events):
             await producer.send_and_wait(
                 topic.name,
                 key=event.subject.encode(),
@@ -440,13 +452,33 @@ async def test_one_offset_commit_per_fetch_names_every_partition_it_finished(
             )
     finally:
         await producer.stop()
-    consumer = await run_consumer(topic, _record_effect)
+    return events
+
+
+async def test_a_fetch_of_several_partitions_is_handled_in_one_transaction_in_order(
+    engine, kafka_settings, run_consumer, commits
+):
+    """Events spread over partitions: a fetch holding several partitions' events handles them
+    in one transaction (one per partition took a transaction for each one or two events under
+    load), and each partition's events in their order."""
+    topic = make_topic()
+    await _spread_over_three_partitions(kafka_settings, topic, 12)
+    handled: list[str] = []
+
+    async def noted(envelope, uow):
+        await _record_effect(envelope, uow)
+        handled.append(envelope.data.name)
+
+    _CountingUnitOfWork.commits = 0
+    await run_consumer(topic, noted, uow=_CountingUnitOfWork)
     await eventually(lambda: _count_is(engine, 12))
     await eventually(lambda: _all_committed(commits, topic.name))
-    assert any(len(offsets) > 1 for offsets in commits), commits  # the fetch held several
-    kafka = consumer._consumer
+    assert any(len(offsets) > 1 for offsets in commits), commits  # a fetch held several
+    # One offset commit per fetch that brought records, and one transaction for each of them.
+    assert _CountingUnitOfWork.commits == len(commits), (_CountingUnitOfWork.commits, commits)
     for partition in range(3):
-        assert await kafka.committed(TopicPartition(topic.name, partition)) == 4
+        mine = [f"c{i}" for i in range(partition, 12, 3)]
+        assert [name for name in handled if name in mine] == mine
 
 
 async def _all_committed(commits: list[dict], topic: str) -> bool:

@@ -23,6 +23,7 @@ from tandem_kit.streams import (
     TableWrites,
     _ActivePartitions,
     _ChangelogBuffer,
+    _loop_like,
     run_app,
     seek_to_committed,
     take_batches,
@@ -1019,3 +1020,17 @@ async def test_after_a_body_raised_the_restarted_agent_takes_over_every_event_ga
         stop.set()
         await asyncio.wait_for(running, 30)
         await group.stop()
+
+
+def test_faust_s_consumer_thread_runs_the_kind_of_loop_its_worker_runs():
+    """mode makes the consumer thread's loop with ``asyncio.new_event_loop()``: the standard
+    loop beside a worker on uvloop, unless the kit asks for the parent's kind."""
+    import uvloop
+
+    for parent in (uvloop.new_event_loop(), asyncio.new_event_loop()):
+        made = _loop_like(parent)
+        try:
+            assert type(made) is type(parent)
+        finally:
+            made.close()
+            parent.close()

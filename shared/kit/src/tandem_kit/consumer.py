@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from aiokafka import (
@@ -72,6 +72,10 @@ class Subscription:
 
 
 POLL_RECORDS = 500  # records a poll hands out at most
+
+
+def _note_finished(finished_at: dict[TopicPartition, int], record: ConsumerRecord) -> None:
+    finished_at[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
 
 class EventConsumer:
@@ -182,14 +186,14 @@ class EventConsumer:
             # embedded broker hands out several partitions' records at once under load).
             finished_at: dict[TopicPartition, int] = {}
             try:
-                for tp, records in batches.items():
-                    finished = await self._handle(records, stop)
-                    if finished:
-                        finished_at[TopicPartition(tp.topic, tp.partition)] = (
-                            records[finished - 1].offset + 1
-                        )
+                # The whole fetch as one sequence, each partition's records together and in
+                # order: consecutive events group into one transaction across partitions too.
+                # Events spread over a topic's partitions, so a fetch under load holds one or
+                # two per partition, which grouped per partition took a transaction each.
+                records = [record for fetched in batches.values() for record in fetched]
+                await self._handle(records, stop, partial(_note_finished, finished_at))
             finally:
-                # Also when a later partition's handling raised: what was finished before it
+                # Also when a later record's handling raised: what was finished before it
                 # stays finished (the inbox would skip it again, but at a cost).
                 if finished_at:
                     await consumer.commit(finished_at)
@@ -197,9 +201,14 @@ class EventConsumer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.gather_s)
 
-    async def _handle(self, records: Sequence[ConsumerRecord], stop: asyncio.Event) -> int:
-        """Handle one partition's fetched records in order; how many are finished (all of
-        them unless ``stop`` is set on the way).
+    async def _handle(
+        self,
+        records: Sequence[ConsumerRecord],
+        stop: asyncio.Event,
+        finished: Callable[[ConsumerRecord], None] = lambda record: None,
+    ) -> int:
+        """Handle fetched records in order; how many are finished (all of them unless
+        ``stop`` is set on the way). ``finished`` hears of each record once it is.
 
         Consecutive records with a handler go through ``_process_together`` in groups of up
         to ``consumer_batch_size``: one transaction for the group instead of one each.
@@ -225,6 +234,8 @@ class EventConsumer:
                 await self._process(group[0][0], group[0][1])
             elif group:
                 await self._process_together(group)
+            for record in records[i:j]:
+                finished(record)
             i = j
         return i
 

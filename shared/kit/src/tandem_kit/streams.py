@@ -415,6 +415,21 @@ class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
 STALL_CHECK_EVERY_S = 5.0
 
 
+def _loop_like(parent: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
+    """A new event loop of the parent's kind, for Faust's consumer thread.
+
+    Faust reads Kafka in a thread of its own, on a loop that mode makes with
+    ``asyncio.new_event_loop()``: the standard loop even in a worker that runs on uvloop
+    (``tandem_kit.runtime``). That thread fetches, decodes and commits for every stream, so
+    its loop's own overhead is paid per fetch (docs/performance.md, finding 32).
+    """
+    if type(parent).__module__.partition(".")[0] == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 class _Consumer(faust_kafka.Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -442,7 +457,9 @@ class _Consumer(faust_kafka.Consumer):
             self.verify_event_path(now, tp)
 
     def _new_consumer_thread(self) -> faust_kafka.AIOKafkaConsumerThread:
-        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+        return _ConsumerThread(
+            self, loop=self.loop, beacon=self.beacon, thread_loop=_loop_like(self.loop)
+        )
 
     def resume_partitions(self, tps: Iterable[TP]) -> None:
         """As Faust's, except that stream partitions resumed during a rebalance are held back
