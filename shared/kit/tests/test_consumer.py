@@ -305,11 +305,11 @@ async def test_twins_applying_the_same_event_at_once_apply_it_once(
     assert await _count(engine, inbox_table) == 1
 
 
-def _record(topic, envelope, offset):
+def _record(topic, envelope, offset, partition=0):
     value = envelope.value()
     return ConsumerRecord(
-        topic.name, 0, offset, 0, 0, envelope.subject.encode(), value, None, 0, len(value),
-        tuple(envelope.headers()),
+        topic.name, partition, offset, 0, 0, envelope.subject.encode(), value, None, 0,
+        len(value), tuple(envelope.headers()),
     )  # fmt: skip
 
 
@@ -402,6 +402,44 @@ async def test_one_failing_event_rolls_its_group_back_and_the_others_are_handled
     (letter,) = consumer._producer.sent  # type: ignore[attr-defined]
     assert letter["ce_id"] == str(events[2].id).encode()
     assert b"c2 is refused" in letter["dlq_error"]
+
+
+async def test_what_a_fetch_finished_is_told_per_record_and_stops_where_handling_stopped(
+    engine, sessions, kafka_settings
+):
+    """The records of two partitions in one sequence: each group's records are reported
+    finished once the group is, a contract violation at once, and nothing after a stop."""
+    topic = make_topic()
+    events = [customer_created(f"c{i}") for i in range(4)]
+    stop = asyncio.Event()
+    heard: list = []
+
+    async def stops_after_c1(envelope, uow):
+        await _record_effect(envelope, uow)
+        heard.append(envelope.data.name)
+        if envelope.data.name == "c1":
+            stop.set()
+
+    def finished(record):
+        heard.append((record.partition, record.offset))
+
+    consumer = _grouping_consumer(sessions, kafka_settings, topic, stops_after_c1, batch_size=2)
+    broken = ConsumerRecord(topic.name, 1, 7, 0, 0, b"k", b"not json", None, 0, 8, ())
+    records = [
+        _record(topic, events[0], 10, partition=0),
+        _record(topic, events[1], 11, partition=0),
+        broken,
+        _record(topic, events[2], 8, partition=1),
+        _record(topic, events[3], 9, partition=1),
+    ]
+    assert await consumer._handle(records, stop, finished) == 2
+    assert heard == ["c0", "c1", (0, 10), (0, 11)]  # the group of c0 and c1, then the stop
+    stop.clear()
+    heard.clear()
+    assert await consumer._handle(records[2:], stop, finished) == 3
+    # The violation (dead-lettered on its own) is finished before the group after it runs.
+    assert heard == [(1, 7), "c2", "c3", (1, 8), (1, 9)]
+    assert len(consumer._producer.sent) == 1  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -1022,10 +1022,73 @@ async def test_after_a_body_raised_the_restarted_agent_takes_over_every_event_ga
         await group.stop()
 
 
+THREAD_LOOP_APP = """
+import asyncio, sys
+from tandem_kit.runtime import _run
+from tandem_kit.settings import KafkaSettings
+from tandem_kit.streams import KafkaApp, run_app
+
+source, app_id, datadir = sys.argv[1:4]
+app = KafkaApp(app_id, kafka=KafkaSettings(), store="memory://", web_enabled=False,
+               datadir=datadir)
+raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+seen = []
+
+@app.agent(app.topic(source, **raw))
+async def note(stream):
+    async for event in stream:
+        seen.append(event)
+
+async def main():
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(app, stop, name="thread loop test"))
+    async with asyncio.timeout(60):
+        while not seen:
+            await asyncio.sleep(0.05)
+    loop = app.consumer._thread.thread_loop
+    kind = type(loop).__module__.partition(".")[0]
+    stop.set()
+    await running
+    async with asyncio.timeout(10):
+        while not loop.is_closed():
+            await asyncio.sleep(0.05)
+    print(kind, "closed")
+
+_run(main())  # on uvloop, as a worker runs
+"""
+
+
+async def test_faust_s_consumer_thread_in_a_worker_runs_uvloop_and_closes_it(
+    kafka_settings, tmp_path
+):
+    """As a worker runs an app: its consumer thread's loop is a uvloop too, and the thread
+    closes it when the app stops (mode closes only the loops it made itself)."""
+    pytest.importorskip("uvloop")
+    source = await _new_topic(kafka_settings, "kit-thread-loop-in", 1)
+    writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await writer.start()
+    try:
+        await writer.send_and_wait(source, b"order-1", key=b"k")
+    finally:
+        await writer.stop()
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", THREAD_LOOP_APP, source, unique("kit-thread-loop"), str(tmp_path),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 90)
+    except TimeoutError:
+        process.kill()
+        raise
+    assert process.returncode == 0, err[-2000:]
+    assert out.decode().split() == ["uvloop", "closed"], err[-2000:]
+
+
 def test_faust_s_consumer_thread_runs_the_kind_of_loop_its_worker_runs():
     """mode makes the consumer thread's loop with ``asyncio.new_event_loop()``: the standard
     loop beside a worker on uvloop, unless the kit asks for the parent's kind."""
-    import uvloop
+    uvloop = pytest.importorskip("uvloop")
 
     for parent in (uvloop.new_event_loop(), asyncio.new_event_loop()):
         made = _loop_like(parent)

@@ -190,12 +190,15 @@ class EventConsumer:
                 # order: consecutive events group into one transaction across partitions too.
                 # Events spread over a topic's partitions, so a fetch under load holds one or
                 # two per partition, which grouped per partition took a transaction each.
-                records = [record for fetched in batches.values() for record in fetched]
-                await self._handle(records, stop, partial(_note_finished, finished_at))
+                if records := [record for fetched in batches.values() for record in fetched]:
+                    await self._handle(records, stop, partial(_note_finished, finished_at))
             finally:
                 # Also when a later record's handling raised: what was finished before it
-                # stays finished (the inbox would skip it again, but at a cost).
-                if finished_at:
+                # stays finished (the inbox would skip it again, but at a cost). Partitions a
+                # rebalance took meanwhile are left out: aiokafka refuses the whole commit for
+                # one of them, and their new owner starts from their last commit anyway.
+                assigned = consumer.assignment()
+                if finished_at := {tp: o for tp, o in finished_at.items() if tp in assigned}:
                     await consumer.commit(finished_at)
             if at_end:
                 with contextlib.suppress(TimeoutError):
@@ -227,6 +230,11 @@ class EventConsumer:
                     group.append((records[j], decoded[j], handler))  # type: ignore[arg-type]
                 elif not group:  # a violation or an event nobody handles: on its own
                     await self._process(records[j], decoded[j])
+                    # Finished now, with what was skipped before it: a failure in the group
+                    # after it must not send it to the dead-letter topic a second time.
+                    for record in records[i : j + 1]:
+                        finished(record)
+                    i = j + 1
                 else:
                     break
                 j += 1

@@ -380,6 +380,12 @@ class _ActivePartitions(AbstractSet[TP]):
 class _ConsumerThread(faust_kafka.AIOKafkaConsumerThread):
     _idle: IdleFetchWait | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # mode closes the thread's loop when the thread ends only if it made the loop itself;
+        # the kit makes it (``_loop_like``), so the thread closes it as mode's own.
+        self._close_thread_loop_on_stop = True
+
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         kafka = cast(KafkaApp, self.app).kafka
