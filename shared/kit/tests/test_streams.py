@@ -422,6 +422,31 @@ async def test_a_record_sent_at_once_leaves_before_the_commit_of_its_event(
         await group.stop()
 
 
+async def _write_one(kafka_settings, topic: str) -> None:
+    writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await writer.start()
+    try:
+        await writer.send_and_wait(topic, b"order-1", key=b"k")
+    finally:
+        await writer.stop()
+
+
+async def _run_script(kafka_settings, script: str, *args: str) -> tuple[int, bytes, bytes]:
+    """``script`` in a Python process of its own, as a worker runs: (exit code, out, err)."""
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 90)
+    except TimeoutError:
+        process.kill()
+        raise
+    assert process.returncode is not None
+    return process.returncode, out, err
+
+
 REFUSING_APP = """
 import asyncio, sys
 from tandem_kit.runtime import _run
@@ -459,23 +484,11 @@ async def test_a_refused_send_at_once_stops_the_process_before_its_event_is_comm
     source = await _new_topic(kafka_settings, "kit-refused-in", 1)
     sink = await _new_topic(kafka_settings, "kit-refused-out", 1)
     app_id = unique("kit-refused")
-    writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
-    await writer.start()
-    try:
-        await writer.send_and_wait(source, b"order-1", key=b"k")
-    finally:
-        await writer.stop()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", REFUSING_APP, source, sink, app_id, str(tmp_path),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _, err = await asyncio.wait_for(process.communicate(), 90)
-    except TimeoutError:
-        process.kill()
-        raise
-    assert process.returncode != 0, err[-2000:]  # ended by itself, as failed
+    await _write_one(kafka_settings, source)
+    returncode, _, err = await _run_script(
+        kafka_settings, REFUSING_APP, source, sink, app_id, str(tmp_path)
+    )
+    assert returncode != 0, err[-2000:]  # ended by itself, as failed
     group = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=app_id)
     await group.start()
     try:
@@ -1065,23 +1078,11 @@ async def test_faust_s_consumer_thread_in_a_worker_runs_uvloop_and_closes_it(
     closes it when the app stops (mode closes only the loops it made itself)."""
     pytest.importorskip("uvloop")
     source = await _new_topic(kafka_settings, "kit-thread-loop-in", 1)
-    writer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers)
-    await writer.start()
-    try:
-        await writer.send_and_wait(source, b"order-1", key=b"k")
-    finally:
-        await writer.stop()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", THREAD_LOOP_APP, source, unique("kit-thread-loop"), str(tmp_path),
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), 90)
-    except TimeoutError:
-        process.kill()
-        raise
-    assert process.returncode == 0, err[-2000:]
+    await _write_one(kafka_settings, source)
+    returncode, out, err = await _run_script(
+        kafka_settings, THREAD_LOOP_APP, source, unique("kit-thread-loop"), str(tmp_path)
+    )
+    assert returncode == 0, err[-2000:]
     assert out.decode().split() == ["uvloop", "closed"], err[-2000:]
 
 
