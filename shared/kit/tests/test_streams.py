@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import faust
 import mode
 import pytest
+import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.producer.message_accumulator import BatchBuilder
@@ -1076,7 +1077,6 @@ async def test_faust_s_consumer_thread_in_a_worker_runs_uvloop_and_closes_it(
 ):
     """As a worker runs an app: its consumer thread's loop is a uvloop too, and the thread
     closes it when the app stops (mode closes only the loops it made itself)."""
-    pytest.importorskip("uvloop")
     source = await _new_topic(kafka_settings, "kit-thread-loop-in", 1)
     await _write_one(kafka_settings, source)
     returncode, out, err = await _run_script(
@@ -1089,7 +1089,6 @@ async def test_faust_s_consumer_thread_in_a_worker_runs_uvloop_and_closes_it(
 def test_faust_s_consumer_thread_runs_the_kind_of_loop_its_worker_runs():
     """mode makes the consumer thread's loop with ``asyncio.new_event_loop()``: the standard
     loop beside a worker on uvloop, unless the kit asks for the parent's kind."""
-    uvloop = pytest.importorskip("uvloop")
 
     for parent in (uvloop.new_event_loop(), asyncio.new_event_loop()):
         made = _loop_like(parent)
