@@ -51,8 +51,9 @@ def main() -> None:
         level=os.environ.get("BENCH_STREAM_LOG_LEVEL", "WARNING"),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    # A group join on the embedded broker takes half the session timeout: 1.5 s here instead
-    # of 3 per app start (the rate is measured from the first commit, so only the wait goes).
+    # A group join on the embedded broker waits about half the session timeout: about 2 s here
+    # instead of 3 per app start (the rate is measured from the first commit, so only the wait
+    # goes; docs/performance.md, finding 32).
     kafka = KafkaSettings(bootstrap_servers=args.bootstrap, session_timeout_ms=3000)
     asyncio.run(_run(args.kind, kafka, args.datadir))
 
